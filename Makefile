@@ -1,0 +1,64 @@
+# geodes: the two commands are `make demo` and `make test`; everything else is for developers.
+# Each target installs what is missing first (scripts/setup), so a fresh Debian machine needs
+# nothing else.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+JOBS ?= $(shell nproc)
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
+        bench format lint tidy clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup build-cpp build-python
+
+build-cpp:
+	@cmake --preset dev >/dev/null
+	@cmake --build --preset dev -j $(JOBS)
+
+# Rebuilds the _core extension in the project venv (incremental: build/python persists).
+build-python:
+	@$(PY) -m pip install -q --no-build-isolation --no-deps -e .
+
+demo: build
+	@build/dev/app/geodes demo-mm1
+
+test: build test-cpp test-python test-asan
+
+test-cpp:
+	@ctest --preset dev -j $(JOBS)
+
+test-python:
+	@$(PY) -m pytest -q
+
+test-asan: setup
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --preset asan -j $(JOBS)
+
+bench: setup
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target geodes_bench
+	@build/release/bench/geodes_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	@$(PY) bench/peer_simpy_hold.py --bench build/release/bench/geodes_bench
+
+format: setup
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+	@$(PY) -m ruff format python tests/python bench
+
+lint: setup
+	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
+	@$(PY) -m ruff check python tests/python bench
+
+tidy: build-cpp
+	@git ls-files 'sim/*.cpp' 'models/*.cpp' 'app/*.cpp' | xargs clang-tidy -p build/dev --quiet
+
+clean:
+	rm -rf build

@@ -1,0 +1,48 @@
+#include "geodes/app/cli.hpp"
+
+#include <ostream>
+
+#include "geodes/app/demo_mm1.hpp"
+#include "geodes/app/version.hpp"
+#include "geodes/sim/error.hpp"
+
+namespace geodes::app {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: geodes <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  demo-mm1 [--rate R] [--apply-rate M] [--latency L] [--writes N] [--seed S]\n"
+    "        an M/M/1 replication channel, its lag printed against queueing theory\n"
+    "  version        print the version\n"
+    "  help           print this help\n";
+
+}  // namespace
+
+int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    (args.empty() ? err : out) << kUsage;
+    return args.empty() ? kExitBadInput : kExitOk;
+  }
+  const std::string& command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "version" || command == "--version") {
+      out << "geodes " << version() << "\n";
+      return kExitOk;
+    }
+    if (command == "demo-mm1") return run_demo_mm1(rest, out, err);
+    err << "geodes: unknown command '" << command << "'\n\n" << kUsage;
+    return kExitBadInput;
+  } catch (const InvalidArgument& e) {
+    err << "geodes: " << e.what() << "\n";
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    err << "geodes: error: " << e.what() << "\n";
+    return kExitFailure;
+  }
+}
+
+}  // namespace geodes::app

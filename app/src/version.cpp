@@ -1,0 +1,7 @@
+#include "geodes/app/version.hpp"
+
+namespace geodes::app {
+
+const char* version() { return GEODES_VERSION; }
+
+}  // namespace geodes::app

@@ -1,0 +1,36 @@
+// Maps C++ exceptions to the Python package's exceptions (defined in geodes/errors.py):
+// geodes::InvalidArgument (bad input) -> geodes.ScenarioError, any other geodes::Error ->
+// geodes.GeodesError. Nothing ever aborts the interpreter.
+#include <pybind11/pybind11.h>
+
+#include "geodes/sim/error.hpp"
+#include "register.hpp"
+
+namespace py = pybind11;
+
+namespace geodes::python {
+
+namespace {
+
+// Errors are rare, so the class is looked up each time rather than cached in a static (which would
+// outlive the interpreter).
+void raise(const char* name, const char* what) {
+  const py::object cls = py::module_::import("geodes.errors").attr(name);
+  PyErr_SetString(cls.ptr(), what);
+}
+
+}  // namespace
+
+void register_errors(py::module_& /*m*/) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const geodes::InvalidArgument& e) {
+      raise("ScenarioError", e.what());
+    } catch (const geodes::Error& e) {
+      raise("GeodesError", e.what());
+    }
+  });
+}
+
+}  // namespace geodes::python

@@ -1,0 +1,135 @@
+// Per-interval time series: samples or a piecewise-constant level, aggregated into fixed
+// intervals [i*interval, (i+1)*interval) of simulated time.
+//
+// Memory is one small record per interval up to the last one touched, i.e. proportional to
+// (simulated span / interval) and never to the number of samples: a series over 1 h at 1 s
+// intervals holds 3,600 records whether it saw ten samples or a billion. Choosing a tiny interval
+// over a long span is therefore what costs memory, not a busy channel.
+//
+// All time arithmetic is integer nanoseconds (see time.hpp). Thread safety: none; a series belongs
+// to one engine.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "geodes/sim/time.hpp"
+
+namespace geodes::sim {
+
+/// Point samples (latencies, sizes) aggregated per interval: count, sum, min and max, from which
+/// the mean follows.
+class SampleSeries {
+ public:
+  /// REQUIRES interval > 0 (throws InvalidArgument otherwise).
+  explicit SampleSeries(Duration interval);
+
+  /// Adds sample `value` to the interval containing `t`. Any order of t is accepted; the series
+  /// grows to reach t. Throws InvalidArgument if t < 0 or `value` is not finite.
+  void record(Time t, double value);
+
+  [[nodiscard]] Duration interval() const { return interval_; }
+  /// Number of intervals up to and including the last one that received a sample (0 if none).
+  [[nodiscard]] std::size_t size() const { return slots_.size(); }
+  /// Start of interval i: i * interval(). REQUIRES i < size().
+  [[nodiscard]] Time start(std::size_t i) const;
+
+  // Per-interval aggregates. REQUIRES i < size() (throws InvalidArgument otherwise).
+  /// Samples in interval i.
+  [[nodiscard]] std::uint64_t count(std::size_t i) const;
+  /// Sum of the samples in interval i; 0 when empty.
+  [[nodiscard]] double sum(std::size_t i) const;
+  /// Mean of the samples in interval i; NaN when empty.
+  [[nodiscard]] double mean(std::size_t i) const;
+  /// Smallest and largest sample in interval i; NaN when empty.
+  [[nodiscard]] double min(std::size_t i) const;
+  [[nodiscard]] double max(std::size_t i) const;
+
+ private:
+  struct Slot {
+    std::uint64_t count = 0;
+    double sum = 0;
+    double min = 0;
+    double max = 0;
+  };
+  const Slot& at(std::size_t i) const;
+
+  Duration interval_;
+  std::vector<Slot> slots_;
+};
+
+/// A piecewise-constant level over time (a backlog size, a 0/1 "up" flag). The level set at t
+/// holds on [t, next set) and the last piece ends at close(). The series is "covered" from the
+/// first set() to the latest set() or close(); before the first set() the level is unknown and
+/// nothing is reported.
+///
+/// Per interval, over its covered part: the exact time-weighted mean, the min and max of the
+/// levels that held for a positive time, and the level at the end of the covered part. A level
+/// that holds for zero time (two set() at the same t) is overwritten and never reported: only the
+/// last set() at an instant describes the state after that instant's events.
+///
+/// Exactness: a piece contributes level * (its length in ns) to its interval's integral, summed in
+/// long double. Its 64-bit mantissa makes integer levels (0/1 flags, queue lengths) times integer
+/// ns exact up to 2^64, so availability fractions come out exact where double sums would round
+/// after 2^53 ns (104 days).
+class GaugeSeries {
+ public:
+  /// REQUIRES interval > 0 (throws InvalidArgument otherwise).
+  explicit GaugeSeries(Duration interval);
+
+  /// The level is `level` from t on. REQUIRES 0 <= t, t >= every earlier set() time, not closed,
+  /// `level` finite (throws InvalidArgument otherwise).
+  void set(Time t, double level);
+  /// Ends the last piece at `end`; the series is read-only afterwards. REQUIRES end >= the last
+  /// set() time and not already closed. Without any set() it records nothing.
+  void close(Time end);
+  [[nodiscard]] bool closed() const { return closed_; }
+
+  [[nodiscard]] Duration interval() const { return interval_; }
+  /// Number of intervals up to and including the last one with covered time (0 if none). The
+  /// piece still open after the latest set() counts only once a later set() or close() ends it.
+  [[nodiscard]] std::size_t size() const { return slots_.size(); }
+  /// Start of interval i: i * interval(). REQUIRES i < size().
+  [[nodiscard]] Time start(std::size_t i) const;
+
+  // Per-interval aggregates. REQUIRES i < size() (throws InvalidArgument otherwise).
+  /// Covered time within interval i.
+  [[nodiscard]] Duration covered(std::size_t i) const;
+  /// Time-weighted mean of the level over the covered part of interval i; NaN if none.
+  [[nodiscard]] double mean(std::size_t i) const;
+  /// Smallest and largest level held for a positive time in interval i; NaN if none.
+  [[nodiscard]] double min(std::size_t i) const;
+  [[nodiscard]] double max(std::size_t i) const;
+  /// The level at the end of the covered part of interval i (at its end if fully covered); NaN
+  /// if none.
+  [[nodiscard]] double end_level(std::size_t i) const;
+
+  /// Exact time-weighted mean of the level over the covered part of [from, to); NaN if that part
+  /// is empty. Because only per-interval integrals are kept, `from` and `to`, once clipped to the
+  /// covered span, must each lie on an interval boundary or at an end of the covered span
+  /// (throws InvalidArgument otherwise, and if from > to).
+  [[nodiscard]] double time_average(Time from, Time to) const;
+
+ private:
+  struct Slot {
+    std::int64_t covered_ns = 0;
+    long double integral = 0;  // sum of level * ns over the covered part
+    double min = 0;
+    double max = 0;
+    double last = 0;
+  };
+  const Slot& at(std::size_t i) const;
+  // Spreads the current level over [now_, to), interval by interval.
+  void advance(Time to);
+
+  Duration interval_;
+  std::vector<Slot> slots_;
+  bool started_ = false;
+  bool closed_ = false;
+  Time first_;  // first set() time: start of the covered span
+  Time now_;    // end of the covered span; the current level holds from here on
+  double level_ = 0;
+};
+
+}  // namespace geodes::sim
