@@ -23,7 +23,8 @@ std::string fixed(double v, int decimals) {
 std::uint64_t parse_count(const std::string& option, const std::string& text) {
   const double v = sim::parse_quantity(text, sim::Unit::kNone);
   if (!(v >= 1) || v > 1e12 || v != std::floor(v)) {
-    throw InvalidArgument(option + " must be a whole number between 1 and 1e12; got '" + text + "'");
+    throw InvalidArgument(option + " must be a whole number between 1 and 1e12; got '" + text +
+                          "'");
   }
   return static_cast<std::uint64_t>(v);
 }

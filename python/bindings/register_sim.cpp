@@ -43,8 +43,8 @@ void register_sim(py::module_& m) {
       "Parses a quantity such as '30ms' (unit='time', returns ns), '5k/s' (unit='rate'), "
       "'1Gbps' (unit='bandwidth', bytes/s) or '4KiB' (unit='bytes').");
 
-  py::class_<sim::Distribution>(m, "Distribution",
-                                "A probability distribution, e.g. Distribution('exp(1ms)', 'time').")
+  py::class_<sim::Distribution>(
+      m, "Distribution", "A probability distribution, e.g. Distribution('exp(1ms)', 'time').")
       .def(py::init([](const std::string& text, const std::string& unit) {
              return sim::Distribution::parse(text, unit_from_name(unit));
            }),

@@ -49,7 +49,7 @@ std::string format(Duration d) {
   char buf[64];
   if (h == 0) {
     std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(m),  // NOLINT
-                  static_cast<long long>(s));                                 // NOLINT
+                  static_cast<long long>(s));                                  // NOLINT
   } else {
     std::snprintf(buf, sizeof buf, "%lldh%02lldm%02llds", static_cast<long long>(h),  // NOLINT
                   static_cast<long long>(m), static_cast<long long>(s));              // NOLINT

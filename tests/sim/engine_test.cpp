@@ -229,10 +229,12 @@ TEST(Engine, SlotsAreReusedSoMemoryDoesNotGrowWithEventsRun) {
     }
   } hold{&engine, &rng};
   for (int i = 0; i < 100; ++i) engine.schedule_in(Duration(i), [&hold] { hold.fire(); });
-  engine.set_progress_hook([&engine](const Progress& p) {
-    EXPECT_EQ(p.pending, 100u);
-    if (p.events_executed >= 100'000) engine.stop();
-  }, 1000);
+  engine.set_progress_hook(
+      [&engine](const Progress& p) {
+        EXPECT_EQ(p.pending, 100u);
+        if (p.events_executed >= 100'000) engine.stop();
+      },
+      1000);
   EXPECT_EQ(engine.run(), RunOutcome::kStopped);
   EXPECT_EQ(engine.pending(), 100u);
 }

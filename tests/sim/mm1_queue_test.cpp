@@ -79,8 +79,8 @@ Replication run_replication(std::uint64_t seed, int customers, int warmup) {
       busy = false;
       if (!queue.empty()) start();
     }
-  } model{engine, arrivals, service, queue, busy, arrived, departed, sum, below,
-          customers, warmup, p99};
+  } model{engine,   arrivals, service, queue,     busy,   arrived,
+          departed, sum,      below,   customers, warmup, p99};
 
   engine.schedule_in(Model::exp_draw(arrivals, kLambda), [&model] { model.arrive(); });
   engine.run();

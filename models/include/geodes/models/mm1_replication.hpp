@@ -17,19 +17,19 @@
 namespace geodes::models {
 
 struct Mm1ReplicationParams {
-  double write_rate_per_s = 800.0;     ///< lambda
-  double apply_rate_per_s = 1000.0;    ///< mu
+  double write_rate_per_s = 800.0;         ///< lambda
+  double apply_rate_per_s = 1000.0;        ///< mu
   sim::Duration link_latency{15'000'000};  ///< L, one way (Beijing-Shanghai ~ 30 ms RTT)
-  std::uint64_t writes = 200'000;      ///< writes measured after warm-up
-  std::uint64_t warmup_writes = 10'000;  ///< writes discarded while the queue fills
+  std::uint64_t writes = 200'000;          ///< writes measured after warm-up
+  std::uint64_t warmup_writes = 10'000;    ///< writes discarded while the queue fills
   std::uint64_t seed = 1;
 };
 
 struct Mm1ReplicationResult {
-  sim::Histogram lag_ns;             ///< lag of each measured write
-  std::uint64_t events = 0;          ///< engine events executed
-  std::uint64_t fingerprint = 0;     ///< engine fingerprint
-  double theory_mean_ns = 0;         ///< L + 1/(mu - lambda)
+  sim::Histogram lag_ns;                      ///< lag of each measured write
+  std::uint64_t events = 0;                   ///< engine events executed
+  std::uint64_t fingerprint = 0;              ///< engine fingerprint
+  double theory_mean_ns = 0;                  ///< L + 1/(mu - lambda)
   double theory_quantile_ns(double p) const;  ///< L - ln(1 - p)/(mu - lambda)
   double link_latency_ns = 0;
   double excess_rate_per_s = 0;  ///< mu - lambda

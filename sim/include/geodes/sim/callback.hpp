@@ -1,9 +1,9 @@
 // A small, allocation-free callable for events.
 //
 // Why not std::function: it may allocate, and the engine promises no per-event heap allocation.
-// A Callback stores any trivially copyable callable of up to `kCapacity` bytes inline (a lambda that
-// captures `this` and a few integers or pointers). Larger or non-trivial captures are a compile
-// error, not a silent allocation: keep the state in the model and capture a pointer to it.
+// A Callback stores any trivially copyable callable of up to `kCapacity` bytes inline (a lambda
+// that captures `this` and a few integers or pointers). Larger or non-trivial captures are a
+// compile error, not a silent allocation: keep the state in the model and capture a pointer to it.
 #pragma once
 
 #include <cstddef>
@@ -21,8 +21,8 @@ class Callback {
   Callback() = default;
 
   template <typename F>
-    requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_r_v<void, F&>)
-  Callback(F f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly by design.
+  requires(!std::is_same_v<std::decay_t<F>, Callback> && std::is_invocable_r_v<void, F&>)
+      Callback(F f) {  // NOLINT(google-explicit-constructor): lambdas convert implicitly by design.
     static_assert(sizeof(F) <= kCapacity,
                   "event callback captures too much: capture a pointer to model state instead");
     static_assert(alignof(F) <= alignof(std::uint64_t), "over-aligned event callback");

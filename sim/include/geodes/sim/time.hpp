@@ -89,7 +89,9 @@ std::string format(Time t);
 
 namespace literals {
 // NOLINTBEGIN(google-runtime-int): literal operators must take unsigned long long.
-constexpr Duration operator""_ns(unsigned long long v) { return Duration(static_cast<std::int64_t>(v)); }
+constexpr Duration operator""_ns(unsigned long long v) {
+  return Duration(static_cast<std::int64_t>(v));
+}
 constexpr Duration operator""_us(unsigned long long v) {
   return Duration(static_cast<std::int64_t>(v) * 1'000);
 }
