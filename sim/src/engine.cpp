@@ -48,9 +48,9 @@ RunOutcome Engine::run_until(Time end) {
   while (!queue_.empty()) {
     const QueueEntry top = queue_.top();
     if (top.time > end.ns()) break;
+    queue_.pop();
     Slot& s = slots_[top.slot];
     if (!s.live) {  // cancelled
-      queue_.pop();
       release_slot(top.slot);
       continue;
     }
@@ -60,22 +60,7 @@ RunOutcome Engine::run_until(Time end) {
     now_ = Time(top.time);
     ++executed_;
     fingerprint_ = mix(fingerprint_, static_cast<std::uint64_t>(top.time) ^ (top.seq << 1));
-    // The entry stays at the top while the callback runs, so that the first event it schedules
-    // can replace it (see schedule_at); otherwise it is popped afterwards.
-    top_consumed_ = true;
-    try {
-      cb();
-    } catch (...) {
-      if (top_consumed_) {
-        top_consumed_ = false;
-        queue_.pop();
-      }
-      throw;
-    }
-    if (top_consumed_) {
-      top_consumed_ = false;
-      queue_.pop();
-    }
+    cb();
     // The next event's slot is usually cold (it was filled long ago); start loading it now so the
     // miss overlaps with the bookkeeping below instead of stalling the next iteration.
     if (!queue_.empty()) __builtin_prefetch(&slots_[queue_.top().slot]);

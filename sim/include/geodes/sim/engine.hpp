@@ -33,7 +33,8 @@ class EventHandle {
 
  private:
   friend class Engine;
-  EventHandle(std::uint32_t slot, std::uint32_t generation) : slot_(slot), generation_(generation) {}
+  EventHandle(std::uint32_t slot, std::uint32_t generation)
+      : slot_(slot), generation_(generation) {}
   std::uint32_t slot_ = 0;
   std::uint32_t generation_ = 0;
 };
@@ -70,14 +71,7 @@ class Engine {
     s.callback = cb;
     s.live = true;
     if (next_seq_ == kLastSequence) next_seq_ = queue_.renumber();
-    const QueueEntry entry{t.ns(), next_seq_++, slot};
-    if (top_consumed_) {
-      // The executing event's entry is still at the top: overwrite it (pop + push in one pass).
-      top_consumed_ = false;
-      queue_.replace_top(entry);
-    } else {
-      queue_.push(entry);
-    }
+    queue_.push(QueueEntry{t.ns(), next_seq_++, slot});
     ++live_;
     return EventHandle(slot, s.generation);
   }
@@ -159,8 +153,6 @@ class Engine {
   std::size_t live_ = 0;
   std::uint64_t fingerprint_ = 0;
   bool stop_requested_ = false;
-  // True while an event runs and its (already consumed) entry still sits at the top of the queue.
-  bool top_consumed_ = false;
   bool running_ = false;
   EventQueue queue_;
   std::vector<Slot> slots_;
