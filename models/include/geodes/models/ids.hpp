@@ -1,0 +1,22 @@
+// Strong ids for the domain's entities. Ids are dense indexes assigned in creation order, so they
+// can index vectors and their order is deterministic.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+
+namespace geodes::models {
+
+/// A datacenter, by creation order in its Topology.
+struct DcId {
+  std::uint32_t value = 0;
+  constexpr auto operator<=>(const DcId&) const = default;
+};
+
+/// A link, by creation order in its Topology.
+struct LinkId {
+  std::uint32_t value = 0;
+  constexpr auto operator<=>(const LinkId&) const = default;
+};
+
+}  // namespace geodes::models
