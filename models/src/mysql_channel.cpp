@@ -1,0 +1,388 @@
+#include "geodes/models/mysql_channel.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "geodes/sim/error.hpp"
+
+namespace geodes::models {
+
+namespace {
+
+Path reversed(const Path& p) {
+  Path r;
+  r.from = p.to;
+  r.to = p.from;
+  r.links.assign(p.links.rbegin(), p.links.rend());
+  r.dcs.assign(p.dcs.rbegin(), p.dcs.rend());
+  return r;
+}
+
+// SplitMix64's finaliser: spreads consecutive keys evenly over workers.
+std::uint64_t mix_key(std::uint64_t k) {
+  k ^= k >> 30;
+  k *= 0xbf58476d1ce4e5b9ULL;
+  k ^= k >> 27;
+  k *= 0x94d049bb133111ebULL;
+  return k ^ (k >> 31);
+}
+
+void validate(const MysqlChannelParams& p, const Path& path, const Store& source,
+              const Store& replica) {
+  const std::string where = "mysql_replication channel '" + p.name + "': ";
+  if (p.threads < 1 || p.threads > 1024) {
+    throw InvalidArgument(where + "threads must be between 1 and 1024, got " +
+                          std::to_string(p.threads));
+  }
+  if (p.semi_sync_timeout <= sim::Duration::zero()) {
+    throw InvalidArgument(where + "semi_sync timeout must be > 0");
+  }
+  if (p.retry_interval <= sim::Duration::zero()) {
+    throw InvalidArgument(where + "retry_interval must be > 0");
+  }
+  if (p.operator_fix_time < sim::Duration::zero()) {
+    throw InvalidArgument(where + "operator fix time must be >= 0");
+  }
+  if (p.series_interval <= sim::Duration::zero()) {
+    throw InvalidArgument(where + "series interval must be > 0");
+  }
+  if (p.apply_time.kind() != sim::Distribution::Kind::kNormal && p.apply_time.quantile(0) < 0) {
+    throw InvalidArgument(where + "apply time can be negative");
+  }
+  if (source.dc() == replica.dc()) {
+    throw InvalidArgument(where + "source and replica are in the same DC");
+  }
+  if (path.from != source.dc() || path.to != replica.dc()) {
+    throw InvalidArgument(where + "the path does not run from the source DC to the replica DC");
+  }
+  if (source.data_class() != replica.data_class()) {
+    throw InvalidArgument(where + "source and replica stores hold different data classes ('" +
+                          source.data_class() + "' and '" + replica.data_class() + "')");
+  }
+}
+
+}  // namespace
+
+MysqlChannel::MysqlChannel(Network& network, Path path, Store& source, Store& replica,
+                           const MysqlChannelParams& params, std::uint64_t seed)
+    : network_(network),
+      engine_(network.engine()),
+      source_(source),
+      replica_(replica),
+      params_(params),
+      apply_rng_(seed, "mysql/" + params.name + "/apply"),
+      connection_(network, (validate(params, path, source, replica), path), *this),
+      ack_path_(reversed(path)),
+      workers_(static_cast<std::size_t>(params.threads)),
+      semi_sync_active_(params.mode == ReplicationMode::kSemiSync),
+      lag_series_(params.series_interval),
+      backlog_series_(params.series_interval) {
+  backlog_series_.set(engine_.now(), 0);
+  connection_.connect();
+}
+
+MysqlChannel::~MysqlChannel() = default;
+
+void MysqlChannel::set_ack_listener(std::function<void(const Write&, sim::Time)> listener) {
+  ack_listener_ = std::move(listener);
+}
+
+void MysqlChannel::set_apply_listener(std::function<void(const Write&)> listener) {
+  apply_listener_ = std::move(listener);
+}
+
+const MysqlChannelStats& MysqlChannel::stats() const {
+  stats_.stopped = stopped_total_;
+  if (halted_) stats_.stopped += engine_.now() - halted_since_;
+  stats_.disconnected = disconnected_total_;
+  if (disconnected_) stats_.disconnected += engine_.now() - disconnected_since_;
+  return stats_;
+}
+
+// --- source side --------------------------------------------------------------------------------
+
+void MysqlChannel::ship(const Write& w) {
+  if (source_lost_) return;
+  if (w.version.origin == replica_.dc()) {
+    ++stats_.loop_filtered;
+    return;
+  }
+  const std::uint64_t position = binlog_base_ + binlog_.size();
+  binlog_.push_back(w);
+  ++stats_.shipped;
+  if (semi_sync_active_) {
+    waiting_.push_back(Waiting{position, w});
+    if (waiting_.size() == 1) arm_semi_sync_timer();
+  } else {
+    acknowledge(w);
+  }
+  send_pending();
+}
+
+void MysqlChannel::acknowledge(const Write& w) {
+  commit_latency_.record((engine_.now() - w.commit_time).ns());
+  if (ack_listener_) ack_listener_(w, engine_.now());
+}
+
+void MysqlChannel::send_pending() {
+  if (!connection_.is_open()) return;
+  const std::uint64_t end = binlog_base_ + binlog_.size();
+  while (next_to_send_ < end) {
+    connection_.send(next_to_send_, binlog_[next_to_send_ - binlog_base_].bytes);
+    ++next_to_send_;
+  }
+}
+
+void MysqlChannel::arm_semi_sync_timer() {
+  engine_.cancel(semi_sync_timer_);
+  if (waiting_.empty()) return;
+  const Waiting& head = waiting_.front();
+  const sim::Time deadline = head.write.commit_time + params_.semi_sync_timeout;
+  const std::uint64_t position = head.position;
+  semi_sync_timer_ = engine_.schedule_at(std::max(deadline, engine_.now()),
+                                         [this, position] { semi_sync_timeout(position); });
+}
+
+void MysqlChannel::semi_sync_timeout(std::uint64_t position) {
+  if (waiting_.empty() || waiting_.front().position != position) return;
+  // No ack in time: fall back to async and release every waiting commit.
+  semi_sync_active_ = false;
+  ++stats_.semi_sync_fallbacks;
+  while (!waiting_.empty()) {
+    const Write w = waiting_.front().write;
+    waiting_.pop_front();
+    acknowledge(w);
+  }
+}
+
+void MysqlChannel::on_ack(std::uint64_t position) {
+  acked_upto_ = std::max(acked_upto_, position);
+  bool released = false;
+  while (!waiting_.empty() && waiting_.front().position <= position) {
+    const Write w = waiting_.front().write;
+    waiting_.pop_front();
+    acknowledge(w);
+    released = true;
+  }
+  if (released) arm_semi_sync_timer();
+  // Back to semi-sync once the replica has everything the source has binlogged.
+  if (params_.mode == ReplicationMode::kSemiSync && !semi_sync_active_ && !source_lost_ &&
+      position + 1 >= binlog_base_ + binlog_.size()) {
+    semi_sync_active_ = true;
+    ++stats_.semi_sync_returns;
+  }
+}
+
+std::vector<Write> MysqlChannel::lose_source() {
+  std::vector<Write> lost(binlog_.begin(), binlog_.end());
+  binlog_base_ += binlog_.size();
+  binlog_.clear();
+  next_to_send_ = binlog_base_;
+  // Clients still waiting for a semi-sync ack never got one: their commits are not acknowledged.
+  waiting_.clear();
+  engine_.cancel(semi_sync_timer_);
+  engine_.cancel(reconnect_event_);
+  if (disconnected_) {
+    disconnected_total_ += engine_.now() - disconnected_since_;
+    disconnected_ = false;
+  }
+  source_lost_ = true;
+  ++link_epoch_;  // acks in flight go nowhere
+  connection_.close();
+  return lost;
+}
+
+// --- connection ---------------------------------------------------------------------------------
+
+void MysqlChannel::on_connected() {
+  if (disconnected_) {
+    disconnected_total_ += engine_.now() - disconnected_since_;
+    disconnected_ = false;
+    if (ever_connected_) ++stats_.reconnects;
+  }
+  ever_connected_ = true;
+  send_pending();
+}
+
+void MysqlChannel::on_broken() {
+  if (source_lost_) return;
+  // Called when an open connection breaks and when a reconnection attempt fails; only the first
+  // starts a disconnected period.
+  if (!disconnected_) {
+    disconnected_ = true;
+    disconnected_since_ = engine_.now();
+  }
+  ++link_epoch_;
+  // The I/O thread resumes from the end of its relay log: resend what did not arrive.
+  next_to_send_ = binlog_base_;
+  if (!engine_.is_pending(reconnect_event_)) {
+    reconnect_event_ =
+        engine_.schedule_in(params_.retry_interval, [this] { connection_.connect(); });
+  }
+}
+
+// --- replica side -------------------------------------------------------------------------------
+
+void MysqlChannel::on_deliver(std::uint64_t position) {
+  // The connection is ordered and resumes at the relay log's end, so `position` is always the
+  // binlog's oldest unreceived event.
+  if (position != binlog_base_ || binlog_.empty()) {
+    throw Error("mysql channel '" + params_.name + "': received binlog position " +
+                std::to_string(position) + ", expected " + std::to_string(binlog_base_));
+  }
+  Relayed item{binlog_.front(), engine_.now()};
+  binlog_.pop_front();
+  ++binlog_base_;
+  ++stats_.received;
+  if (params_.mode == ReplicationMode::kSemiSync) send_ack(position);
+  set_backlog_gauge();
+
+  if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
+    const std::size_t w = worker_for_key(item.write.key);
+    if (!workers_[w].busy && !halted_) {
+      start(w, item);
+    } else {
+      workers_[w].queue.push_back(item);
+    }
+  } else {
+    relay_.push_back(item);
+    dispatch();
+  }
+}
+
+void MysqlChannel::send_ack(std::uint64_t position) {
+  if (!network_.is_up(ack_path_)) return;
+  sim::Time arrival = network_.transmit(ack_path_, params_.ack_bytes);
+  // Acks travel on the same TCP connection: in order.
+  arrival = std::max(arrival, last_ack_arrival_);
+  last_ack_arrival_ = arrival;
+  const std::uint64_t epoch = link_epoch_;
+  engine_.schedule_at(arrival, [this, position, epoch] {
+    if (epoch == link_epoch_) on_ack(position);
+  });
+}
+
+std::size_t MysqlChannel::worker_for_key(std::uint64_t key) const {
+  return static_cast<std::size_t>(mix_key(key) % workers_.size());
+}
+
+void MysqlChannel::dispatch() {
+  if (halted_) return;
+  if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      if (!workers_[w].busy && !workers_[w].queue.empty()) {
+        const Relayed item = workers_[w].queue.front();
+        workers_[w].queue.pop_front();
+        start(w, item);
+      }
+    }
+    return;
+  }
+  // Single thread or WRITESET: the head goes to the lowest free worker unless a write to the same
+  // key is still being applied (then the head, and everything behind it, waits).
+  while (!relay_.empty()) {
+    const std::uint64_t key = relay_.front().write.key;
+    std::size_t free = workers_.size();
+    for (std::size_t w = 0; w < workers_.size(); ++w) {
+      if (workers_[w].busy) {
+        if (workers_[w].key == key) return;
+      } else if (free == workers_.size()) {
+        free = w;
+      }
+    }
+    if (free == workers_.size()) return;
+    const Relayed item = relay_.front();
+    relay_.pop_front();
+    start(free, item);
+  }
+}
+
+void MysqlChannel::start(std::size_t w, const Relayed& item) {
+  Worker& worker = workers_[w];
+  worker.busy = true;
+  worker.key = item.write.key;
+  worker.item = item;
+  const double ns = params_.apply_time.sample(apply_rng_);
+  const sim::Duration d(ns > 0 ? static_cast<std::int64_t>(ns + 0.5) : 0);
+  engine_.schedule_in(d, [this, w] { finish(w); });
+}
+
+void MysqlChannel::finish(std::size_t w) {
+  Worker& worker = workers_[w];
+  const Relayed item = worker.item;
+  worker.busy = false;
+  const sim::Time now = engine_.now();
+  switch (replica_.apply(item.write, params_.apply_rule, now)) {
+    case ApplyResult::kApplied:
+      record_applied(item);
+      break;
+    case ApplyResult::kDuplicateKey:
+    case ApplyResult::kMissingRow: {
+      const bool duplicate = item.write.kind == WriteKind::kInsert;
+      ++(duplicate ? stats_.errors_1062 : stats_.errors_1032);
+      if (params_.on_duplicate == OnDuplicate::kStop) {
+        halt();
+        return;
+      }
+      if (params_.on_duplicate == OnDuplicate::kOverwrite &&
+          replica_.apply(item.write, ApplyRule::kOverwrite, now) == ApplyResult::kApplied) {
+        record_applied(item);
+      } else {
+        ++stats_.skipped;
+      }
+      break;
+    }
+    case ApplyResult::kSkipped:
+      ++stats_.skipped;
+      break;
+    case ApplyResult::kStale:
+      ++stats_.stale;
+      break;
+  }
+  ++processed_;
+  set_backlog_gauge();
+  if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
+    if (!halted_ && !worker.queue.empty()) {
+      const Relayed next = worker.queue.front();
+      worker.queue.pop_front();
+      start(w, next);
+    }
+  } else {
+    dispatch();
+  }
+}
+
+void MysqlChannel::record_applied(const Relayed& item) {
+  ++stats_.delivered;
+  const sim::Time now = engine_.now();
+  const std::int64_t lag = (now - item.write.commit_time).ns();
+  lag_.record(lag);
+  relay_residence_.record((now - item.arrived).ns());
+  lag_series_.record(now, static_cast<double>(lag));
+  if (apply_listener_) apply_listener_(item.write);
+}
+
+void MysqlChannel::halt() {
+  // Slave_SQL_Running: No. In-flight workers finish; nothing new starts until the operator fix.
+  halted_ = true;
+  halted_since_ = engine_.now();
+  engine_.schedule_in(params_.operator_fix_time, [this] { operator_fix(); });
+}
+
+void MysqlChannel::operator_fix() {
+  // The operator skips the failing event (sql_replica_skip_counter = 1) and restarts the applier.
+  ++stats_.operator_fixes;
+  ++stats_.skipped;
+  ++processed_;
+  stopped_total_ += engine_.now() - halted_since_;
+  halted_ = false;
+  set_backlog_gauge();
+  dispatch();
+}
+
+void MysqlChannel::set_backlog_gauge() {
+  backlog_series_.set(engine_.now(), static_cast<double>(relay_backlog()));
+}
+
+}  // namespace geodes::models
