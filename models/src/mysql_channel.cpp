@@ -245,6 +245,8 @@ void MysqlChannel::on_deliver(std::uint64_t position) {
     } else {
       workers_[w].queue.push_back(item);
     }
+  } else if (params_.threads == 1 && relay_.empty() && !workers_[0].busy && !halted_) {
+    start(0, item);  // what dispatch() would do, without the trip through the relay queue
   } else {
     relay_.push_back(item);
     dispatch();
@@ -310,7 +312,7 @@ void MysqlChannel::start(std::size_t w, const Relayed& item) {
 
 void MysqlChannel::finish(std::size_t w) {
   Worker& worker = workers_[w];
-  const Relayed item = worker.item;
+  const Relayed& item = worker.item;  // stays valid: start() on this worker comes last
   worker.busy = false;
   const sim::Time now = engine_.now();
   switch (replica_.apply(item.write, params_.apply_rule, now)) {

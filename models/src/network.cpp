@@ -31,7 +31,7 @@ struct Network::Impl {
   // Index of the direction of `link` leaving `from`: 2 * link for a -> b, 2 * link + 1 for b -> a.
   [[nodiscard]] std::size_t direction_index(LinkId link, DcId from, const char* where) const {
     check_link(link, where);
-    const LinkSpec& spec = topology.link(link);
+    const LinkSpec& spec = specs[link.value];
     if (from == spec.a) return 2 * std::size_t{link.value};
     if (from == spec.b) return 2 * std::size_t{link.value} + 1;
     throw InvalidArgument(std::string(where) + ": datacenter #" + std::to_string(from.value) +
@@ -49,7 +49,7 @@ struct Network::Impl {
   // One hop: returns when a message of `bytes` leaving `from` over `link` at `t` reaches the far
   // end, after any retransmissions.
   sim::Time hop(LinkId link, DcId from, sim::Time t, std::uint64_t bytes) {
-    const LinkSpec& spec = topology.link(link);
+    const LinkSpec& spec = specs[link.value];
     const LinkState& st = states[link.value];
     Direction& d = directions[direction_index(link, from, "Network::transmit")];
     const bool degraded = st.condition == LinkCondition::kDegraded;
@@ -85,6 +85,7 @@ struct Network::Impl {
 
   sim::Engine& engine;
   const Topology& topology;
+  std::vector<LinkSpec> specs;           // by link id; a copy, read on every hop
   std::vector<LinkState> states;         // by link id
   std::vector<Direction> directions;     // by direction_index()
   std::vector<LinkObserver*> observers;  // subscription order; nullptr = unsubscribed mid-notify
@@ -96,9 +97,10 @@ Network::Network(sim::Engine& engine, const Topology& topology, std::uint64_t se
     : impl_(std::make_unique<Impl>(engine, topology)) {
   const std::size_t n = topology.link_count();
   impl_->states.resize(n);
+  impl_->specs.reserve(n);
   impl_->directions.reserve(2 * n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    const LinkSpec& spec = topology.link(LinkId{i});
+    const LinkSpec& spec = impl_->specs.emplace_back(topology.link(LinkId{i}));
     const std::string& a = topology.datacenter(spec.a).name;
     const std::string& b = topology.datacenter(spec.b).name;
     // Streams are named, not numbered, so adding a link leaves every other link's draws alone.

@@ -63,11 +63,9 @@ void Store::clear() {
   live_ = 0;
 }
 
-void Store::put(const Write& w, sim::Time now) {
+void Store::put(Row& row, bool existed, const Write& w, sim::Time now) {
   const bool deleted = w.kind == WriteKind::kDelete;
-  auto [it, inserted] = rows_.try_emplace(w.key);
-  Row& row = it->second;
-  if (!inserted) {
+  if (existed) {
     if (newer(row.version, w.version)) ++stats_.order_violations;
     if (!row.deleted) --live_;
   }
@@ -83,13 +81,13 @@ ApplyResult Store::commit(const Write& w, sim::Time now) {
   const bool live = contains(w.key);
   if (w.kind == WriteKind::kInsert && live) return ApplyResult::kDuplicateKey;
   if (w.kind != WriteKind::kInsert && !live) return ApplyResult::kMissingRow;
-  put(w, now);
+  auto [it, inserted] = rows_.try_emplace(w.key);
+  put(it->second, !inserted, w, now);
   ++stats_.commits;
   return ApplyResult::kApplied;
 }
 
-ApplyResult Store::decide(const Write& w, ApplyRule rule) const {
-  const Row* row = find(w.key);
+ApplyResult Store::decide(const Write& w, ApplyRule rule, const Row* row) {
   if (rule == ApplyRule::kLastWriterWins) {
     // Every case (insert over a row, upsert of a missing row, write over a row or tombstone)
     // reduces to "the newest version wins"; only an absent key has nothing to compare with.
@@ -118,10 +116,13 @@ ApplyResult Store::decide(const Write& w, ApplyRule rule) const {
 }
 
 ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time now) {
-  const ApplyResult result = decide(w, rule);
+  // One hash lookup: the slot is made up front and removed again if the write is not applied.
+  auto [it, inserted] = rows_.try_emplace(w.key);
+  const ApplyResult result = decide(w, rule, inserted ? nullptr : &it->second);
+  if (inserted && result != ApplyResult::kApplied) rows_.erase(it);
   switch (result) {
     case ApplyResult::kApplied:
-      put(w, now);
+      put(it->second, !inserted, w, now);
       ++stats_.applied;
       break;
     case ApplyResult::kDuplicateKey:

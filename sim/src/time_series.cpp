@@ -119,25 +119,40 @@ void GaugeSeries::close(Time end) {
   closed_ = true;
 }
 
+void GaugeSeries::cover(Slot& s, std::int64_t len) const {
+  if (s.covered_ns == 0) {
+    s.min = level_;
+    s.max = level_;
+  } else {
+    s.min = std::min(s.min, level_);
+    s.max = std::max(s.max, level_);
+  }
+  s.covered_ns += len;
+  s.integral += static_cast<long double>(level_) * static_cast<long double>(len);
+  s.last = level_;
+}
+
 void GaugeSeries::advance(Time to) {
+  if (to <= now_) return;
+  if (now_.ns() >= open_start_ns_ && to.ns() <= open_end_ns_) {
+    cover(slots_[open_index_], to.ns() - now_.ns());
+    now_ = to;
+    return;
+  }
   const std::int64_t iv = interval_.ns();
   while (now_ < to) {
     const std::int64_t t = now_.ns();
     const auto i = static_cast<std::size_t>(t / iv);
     // Written as a length rather than an end time so that nothing overflows near Time::max().
-    const std::int64_t len = std::min(iv - t % iv, to.ns() - t);
+    const std::int64_t to_end = iv - t % iv;
+    const std::int64_t len = std::min(to_end, to.ns() - t);
     if (i >= slots_.size()) slots_.resize(i + 1);
-    Slot& s = slots_[i];
-    if (s.covered_ns == 0) {
-      s.min = level_;
-      s.max = level_;
-    } else {
-      s.min = std::min(s.min, level_);
-      s.max = std::max(s.max, level_);
-    }
-    s.covered_ns += len;
-    s.integral += static_cast<long double>(level_) * static_cast<long double>(len);
-    s.last = level_;
+    cover(slots_[i], len);
+    open_index_ = i;
+    open_start_ns_ = t - (iv - to_end);
+    open_end_ns_ = t > std::numeric_limits<std::int64_t>::max() - to_end
+                       ? std::numeric_limits<std::int64_t>::max()
+                       : t + to_end;
     now_ += Duration(len);
   }
 }

@@ -124,11 +124,13 @@ class Store {
   [[nodiscard]] const StoreStats& stats() const { return stats_; }
 
  private:
-  // What apply() does with `w` under `rule`, without changing anything.
-  [[nodiscard]] ApplyResult decide(const Write& w, ApplyRule rule) const;
+  // What apply() does with `w` under `rule` given the key's current row (nullptr if absent),
+  // without changing anything.
+  [[nodiscard]] static ApplyResult decide(const Write& w, ApplyRule rule, const Row* row);
   // Stores `w` as the row of its key (a tombstone for a delete), counting an order violation if
-  // it replaces a newer version, and keeps live_ in step.
-  void put(const Write& w, sim::Time now);
+  // it replaces a newer version, and keeps live_ in step. `row` is the key's slot in rows_,
+  // `existed` whether it held a row or tombstone before.
+  void put(Row& row, bool existed, const Write& w, sim::Time now);
 
   DcId dc_;
   std::string data_class_;

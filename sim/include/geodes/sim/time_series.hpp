@@ -122,6 +122,8 @@ class GaugeSeries {
   const Slot& at(std::size_t i) const;
   // Spreads the current level over [now_, to), interval by interval.
   void advance(Time to);
+  // Adds `len` ns at the current level to slot `s`.
+  void cover(Slot& s, std::int64_t len) const;
 
   Duration interval_;
   std::vector<Slot> slots_;
@@ -130,6 +132,11 @@ class GaugeSeries {
   Time first_;  // first set() time: start of the covered span
   Time now_;    // end of the covered span; the current level holds from here on
   double level_ = 0;
+  // The interval last written to, [open_start_ns_, open_end_ns_): most set() calls land in it, and
+  // remembering it saves the divisions of the general path.
+  std::size_t open_index_ = 0;
+  std::int64_t open_start_ns_ = 0;
+  std::int64_t open_end_ns_ = -1;
 };
 
 }  // namespace geodes::sim
