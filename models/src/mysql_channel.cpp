@@ -92,6 +92,10 @@ void MysqlChannel::set_apply_listener(std::function<void(const Write&)> listener
   apply_listener_ = std::move(listener);
 }
 
+void MysqlChannel::set_arrival_listener(std::function<void(const Write&, ApplyResult)> listener) {
+  arrival_listener_ = std::move(listener);
+}
+
 const MysqlChannelStats& MysqlChannel::stats() const {
   stats_.stopped = stopped_total_;
   if (halted_) stats_.stopped += engine_.now() - halted_since_;
@@ -315,7 +319,9 @@ void MysqlChannel::finish(std::size_t w) {
   const Relayed& item = worker.item;  // stays valid: start() on this worker comes last
   worker.busy = false;
   const sim::Time now = engine_.now();
-  switch (replica_.apply(item.write, params_.apply_rule, now)) {
+  const ApplyResult result = replica_.apply(item.write, params_.apply_rule, now);
+  ApplyResult verdict = result;
+  switch (result) {
     case ApplyResult::kApplied:
       record_applied(item);
       break;
@@ -324,13 +330,16 @@ void MysqlChannel::finish(std::size_t w) {
       const bool duplicate = item.write.kind == WriteKind::kInsert;
       ++(duplicate ? stats_.errors_1062 : stats_.errors_1032);
       if (params_.on_duplicate == OnDuplicate::kStop) {
+        if (arrival_listener_) arrival_listener_(item.write, result);
         halt();
         return;
       }
       if (params_.on_duplicate == OnDuplicate::kOverwrite &&
           replica_.apply(item.write, ApplyRule::kOverwrite, now) == ApplyResult::kApplied) {
+        verdict = ApplyResult::kApplied;
         record_applied(item);
       } else {
+        verdict = ApplyResult::kSkipped;
         ++stats_.skipped;
       }
       break;
@@ -342,6 +351,7 @@ void MysqlChannel::finish(std::size_t w) {
       ++stats_.stale;
       break;
   }
+  if (arrival_listener_) arrival_listener_(item.write, verdict);
   ++processed_;
   set_backlog_gauge();
   if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {

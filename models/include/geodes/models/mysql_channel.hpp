@@ -109,6 +109,10 @@ class MysqlChannel : private Connection::Receiver {
   void set_ack_listener(std::function<void(const Write&, sim::Time)> listener);
   /// Called after each write applied to the replica store (to chain channels: log_replica_updates).
   void set_apply_listener(std::function<void(const Write&)> listener);
+  /// Called for every write the applier finishes with, applied or not, with the store's verdict
+  /// (kApplied, or the error/skip it met; a write that halts the applier reports kDuplicateKey or
+  /// kMissingRow once, when it fails). Multi-channel tracking counts arrivals with it.
+  void set_arrival_listener(std::function<void(const Write&, ApplyResult)> listener);
 
   /// The source DC dies now, its binlog with it: stops shipping for good. Returns the writes
   /// that never reached the relay log (lost unless another copy exists), in commit order.
@@ -213,6 +217,7 @@ class MysqlChannel : private Connection::Receiver {
 
   std::function<void(const Write&, sim::Time)> ack_listener_;
   std::function<void(const Write&)> apply_listener_;
+  std::function<void(const Write&, ApplyResult)> arrival_listener_;
 
   mutable MysqlChannelStats stats_;
   sim::Histogram lag_;
