@@ -1,0 +1,134 @@
+// What one run measured: the contract between the models (which fill it) and the edges that
+// present it (terminal summary, summary JSON, HDF5, Python). Field names follow DESIGN.md
+// "Metrics" and "Interfaces"; units are in the names (_ns, _s) or stated.
+//
+// Ordering: every list is in a stable order (scenario order for businesses, data classes,
+// channels and DCs; time order for faults), so output built from it is deterministic.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "geodes/sim/histogram.hpp"
+#include "geodes/sim/time.hpp"
+
+namespace geodes::models {
+
+/// A per-interval series, already reduced to plain vectors (one entry per interval).
+struct SeriesResult {
+  std::string name;  ///< e.g. "lag/accounts/shanghai", "backlog/mysql_accounts"
+  std::string unit;  ///< "ns", "writes", "messages", "ratio"
+  sim::Duration interval;
+  std::vector<double> mean;  ///< time-weighted mean (gauges) or sample mean (samples); NaN = none
+  std::vector<double> max;   ///< NaN where the interval saw nothing
+};
+
+struct BusinessResult {
+  std::string name;
+  int tier = 1;
+  std::uint64_t attempted = 0;
+  std::uint64_t succeeded = 0;
+  /// Failures by cause after retries: "dc_down", "missing", "stale", "duplicate", "timeout", ...
+  std::vector<std::pair<std::string, std::uint64_t>> failures;
+  /// Seconds from the first fault's start until the success ratio is back at target; < 0 when
+  /// never hurt, +inf (as a large value) when it never recovered.
+  double rto_s = -1;
+  double cost = 0;  ///< compensation bill attributed to this business
+  [[nodiscard]] double success_ratio() const {
+    return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted);
+  }
+};
+
+/// One data class at one replica DC.
+struct ReplicaLagResult {
+  std::string dc;
+  sim::Histogram lag_ns;  ///< first arrival over any channel
+};
+
+struct DataClassResult {
+  std::string name;
+  std::uint64_t writes = 0;  ///< committed and acknowledged to clients
+  sim::Histogram lag_ns;     ///< merged over replica DCs
+  std::vector<ReplicaLagResult> replicas;
+  std::uint64_t bound_violations = 0;  ///< writes whose first arrival exceeded the class's bound
+  std::uint64_t stale_reads = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t recovered = 0;
+  std::uint64_t divergent_keys = 0;
+  std::uint64_t order_violations = 0;
+  std::uint64_t uniqueness_conflicts = 0;
+  std::uint64_t regenerated = 0;  ///< rows re-created on a miss (regenerate classes)
+  double rpo_s = 0;               ///< longest commit-to-fault span of a lost write
+};
+
+struct ChannelResult {
+  std::string name;
+  std::string type;  ///< "mysql_replication" or "mq"
+  std::string data_class;
+  std::string source;
+  std::string replica;
+  std::vector<std::string> path;  ///< link names
+  std::uint64_t delivered = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t lost_in_transit = 0;
+  std::uint64_t errors_1062 = 0;
+  double stopped_s = 0;
+  double disconnected_s = 0;
+  sim::Histogram lag_ns;
+};
+
+struct FaultRecord {
+  std::string type;  ///< dc_outage, dc_loss, link_down, ...
+  std::string target;
+  double start_s = 0;
+  double end_s = 0;  ///< < 0 when it never ended
+  std::string detail;
+};
+
+/// Up to a bounded number of divergent keys, with each DC's final version.
+struct DivergentKey {
+  std::string data_class;
+  std::uint64_t key = 0;
+  struct Copy {
+    std::string dc;
+    bool present = false;
+    std::uint32_t origin = 0;
+    std::uint64_t seq = 0;
+    std::int64_t hlc = 0;
+    std::uint64_t value = 0;
+  };
+  std::vector<Copy> copies;
+};
+
+struct CompensationResult {
+  std::uint64_t affected_users = 0;
+  std::uint64_t users = 0;
+  double cost = 0;
+  double target_ratio = 0.9999;  ///< share of users the design aims to protect
+  /// Affected users by cause: "op_failed", "data_lost", "stale_data", "forced_relogin".
+  std::vector<std::pair<std::string, std::uint64_t>> by_cause;
+  [[nodiscard]] double affected_ratio() const {
+    return users == 0 ? 0.0 : static_cast<double>(affected_users) / static_cast<double>(users);
+  }
+};
+
+struct RunResults {
+  std::string scenario;
+  std::uint64_t seed = 0;
+  double sim_time_s = 0;
+  std::uint64_t events = 0;
+  double wall_s = 0;
+  bool complete = true;  ///< false when the run was interrupted
+  std::uint64_t fingerprint = 0;
+  std::vector<BusinessResult> businesses;
+  std::vector<DataClassResult> data;
+  std::vector<ChannelResult> channels;
+  CompensationResult compensation;
+  std::vector<FaultRecord> faults;
+  std::vector<SeriesResult> series;
+  std::vector<DivergentKey> divergence;
+};
+
+}  // namespace geodes::models
