@@ -19,4 +19,10 @@ struct LinkId {
   constexpr auto operator<=>(const LinkId&) const = default;
 };
 
+/// A data class, by its index in the scenario's list of data classes.
+struct DataClassId {
+  std::uint32_t value = 0;
+  constexpr auto operator<=>(const DataClassId&) const = default;
+};
+
 }  // namespace geodes::models
