@@ -8,6 +8,7 @@
 #include <string>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/names.hpp"
 
 namespace geodes::models {
 
@@ -244,12 +245,9 @@ const char* to_string(DiurnalShape shape) {
 }
 
 DiurnalShape parse_diurnal_shape(const std::string& name) {
-  for (DiurnalShape s :
-       {DiurnalShape::kFlat, DiurnalShape::kSinusoidal, DiurnalShape::kPiecewise}) {
-    if (name == to_string(s)) return s;
-  }
-  throw InvalidArgument("diurnal shape '" + name +
-                        "' is unknown; allowed: flat, sinusoidal, piecewise");
+  static constexpr DiurnalShape kAll[] = {DiurnalShape::kFlat, DiurnalShape::kSinusoidal,
+                                          DiurnalShape::kPiecewise};
+  return sim::parse_name(name, kAll, "diurnal shape");
 }
 
 }  // namespace geodes::models

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/names.hpp"
 
 namespace geodes::models {
 
@@ -22,16 +23,6 @@ Step write(DataClassId cls, KeyChoice key, WriteMode mode) {
   Step s = step(StepKind::kWrite, cls, key);
   s.write = mode;
   return s;
-}
-
-template <typename Enum, std::size_t N>
-Enum parse(const std::string& name, const Enum (&all)[N], const char* what) {
-  std::string allowed;
-  for (Enum e : all) {
-    if (name == to_string(e)) return e;
-    allowed += (allowed.empty() ? "" : ", ") + std::string(to_string(e));
-  }
-  throw InvalidArgument(std::string(what) + " '" + name + "' is unknown; allowed: " + allowed);
 }
 
 }  // namespace
@@ -138,19 +129,19 @@ const char* to_string(WriteMode mode) {
 StepKind parse_step_kind(const std::string& name) {
   static constexpr StepKind kAll[] = {StepKind::kAllocateId, StepKind::kRead, StepKind::kWrite,
                                       StepKind::kSession, StepKind::kDecrement};
-  return parse(name, kAll, "step kind");
+  return sim::parse_name(name, kAll, "step kind");
 }
 
 KeyChoice parse_key_choice(const std::string& name) {
   static constexpr KeyChoice kAll[] = {KeyChoice::kAccount, KeyChoice::kNewId, KeyChoice::kFixed,
                                        KeyChoice::kPerDc};
-  return parse(name, kAll, "key choice");
+  return sim::parse_name(name, kAll, "key choice");
 }
 
 WriteMode parse_write_mode(const std::string& name) {
   static constexpr WriteMode kAll[] = {WriteMode::kInsert, WriteMode::kUpdate, WriteMode::kUpsert,
                                        WriteMode::kDelete};
-  return parse(name, kAll, "write mode");
+  return sim::parse_name(name, kAll, "write mode");
 }
 
 }  // namespace geodes::models

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/names.hpp"
 
 namespace geodes::models {
 
@@ -224,14 +225,10 @@ const char* to_string(IdStrategyKind kind) {
 }
 
 IdStrategyKind parse_id_strategy(const std::string& name) {
-  for (IdStrategyKind k :
-       {IdStrategyKind::kCentral, IdStrategyKind::kSegments, IdStrategyKind::kSnowflake,
-        IdStrategyKind::kAutoIncrement, IdStrategyKind::kRandom}) {
-    if (name == to_string(k)) return k;
-  }
-  throw InvalidArgument("id strategy '" + name +
-                        "' is unknown; allowed: central, segments, snowflake, auto_increment, "
-                        "random");
+  static constexpr IdStrategyKind kAll[] = {
+      IdStrategyKind::kCentral, IdStrategyKind::kSegments, IdStrategyKind::kSnowflake,
+      IdStrategyKind::kAutoIncrement, IdStrategyKind::kRandom};
+  return sim::parse_name(name, kAll, "id strategy");
 }
 
 }  // namespace geodes::models

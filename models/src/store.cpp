@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/names.hpp"
 
 namespace geodes::models {
 namespace {
@@ -21,21 +22,6 @@ namespace {
 // In the order of the enum, so a name's index is its rule.
 constexpr std::array<std::string_view, 5> kRuleNames = {"strict", "skip", "overwrite",
                                                         "last_writer_wins", "insert_if_absent"};
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0U : 1U)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
 
 bool is_live(const Row* row) { return row != nullptr && !row->deleted; }
 
@@ -192,23 +178,9 @@ const char* to_string(WriteKind kind) {
 }
 
 ApplyRule parse_apply_rule(const std::string& name) {
-  std::string_view best;
-  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
-  for (std::size_t i = 0; i < kRuleNames.size(); ++i) {
-    if (name == kRuleNames[i]) return static_cast<ApplyRule>(i);
-    const std::size_t d = edit_distance(name, kRuleNames[i]);
-    if (d < best_distance) {  // strict: the first of equally close names wins
-      best_distance = d;
-      best = kRuleNames[i];
-    }
-  }
-  std::string message = "unknown apply rule '" + name + "': expected one of ";
-  for (std::size_t i = 0; i < kRuleNames.size(); ++i) {
-    if (i > 0) message += ", ";
-    message += kRuleNames[i];
-  }
-  if (best_distance <= 2) message += " (did you mean '" + std::string(best) + "'?)";
-  throw InvalidArgument(message);
+  static constexpr ApplyRule kAll[] = {ApplyRule::kStrict, ApplyRule::kSkip, ApplyRule::kOverwrite,
+                                       ApplyRule::kLastWriterWins, ApplyRule::kInsertIfAbsent};
+  return sim::parse_name(name, kAll, "apply rule");
 }
 
 }  // namespace geodes::models

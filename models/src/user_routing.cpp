@@ -5,6 +5,7 @@
 #include <string>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/names.hpp"
 
 namespace geodes::models {
 
@@ -137,11 +138,9 @@ const char* to_string(RoutingRule rule) {
 }
 
 RoutingRule parse_routing_rule(const std::string& name) {
-  for (RoutingRule r : {RoutingRule::kHash, RoutingRule::kShare, RoutingRule::kIdRange}) {
-    if (name == to_string(r)) return r;
-  }
-  throw InvalidArgument("user routing rule '" + name +
-                        "' is unknown; allowed: hash, share, id_range");
+  static constexpr RoutingRule kAll[] = {RoutingRule::kHash, RoutingRule::kShare,
+                                         RoutingRule::kIdRange};
+  return sim::parse_name(name, kAll, "user routing rule");
 }
 
 }  // namespace geodes::models

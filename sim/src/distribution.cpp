@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "geodes/sim/names.hpp"
+
 // Sampling algorithms. These are part of the determinism contract (see the header): each one
 // consumes a fixed, documented number of draws from the stream, in a fixed order, and turns them
 // into a value with a fixed formula. Changing any line below changes every golden fingerprint.
@@ -119,48 +121,6 @@ bool is_space(char c) { return kWhitespace.find(c) != std::string_view::npos; }
 bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diag = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0U : 1U)});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
-// The closest of `names` to `word`, if it is close enough to be a plausible typo: within
-// max(1, len/3) edits, or `word` (3+ letters) is a prefix of it. Empty if none.
-template <typename Names>
-std::string closest(std::string_view word, const Names& names) {
-  const std::string w = lower(word);
-  const std::size_t limit = std::max<std::size_t>(1, w.size() / 3);
-  std::string best;
-  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
-  for (const std::string_view name : names) {
-    std::size_t dist = edit_distance(w, name);
-    if (dist > limit && !(w.size() >= 3 && name.starts_with(w))) continue;
-    if (dist < best_distance) {
-      best_distance = dist;
-      best = std::string(name);
-    }
-  }
-  return best;
-}
-
 struct Param {
   std::string_view name;
   bool has_unit;  // false: a plain number (Unit::kNone) whatever unit the caller asked for
@@ -259,7 +219,7 @@ class Parser {
         names.push_back(s.name);
         if (!s.alias.empty()) names.push_back(s.alias);
       }
-      const std::string guess = closest(ident, names);
+      const std::string guess = closest_name(ident, names);
       fail("unknown distribution '" + std::string(ident) + "'", b + 1,
            "expected one of const, uniform, exp, normal, lognormal, pareto, empirical" +
                (guess.empty() ? std::string(" or a bare quantity such as 30ms")
@@ -429,7 +389,7 @@ class Parser {
       if (index == spec.params.size()) {
         std::vector<std::string_view> names;
         for (const Param& p : spec.params) names.push_back(p.name);
-        const std::string guess = closest(arg.name, names);
+        const std::string guess = closest_name(arg.name, names);
         fail("unknown argument '" + std::string(arg.name) + "' for " + std::string(spec.name),
              arg.name_column,
              "expected " + param_list(spec) +

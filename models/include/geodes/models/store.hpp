@@ -58,6 +58,8 @@ enum class ApplyRule : std::uint8_t {
 struct Write {
   std::uint64_t key = 0;
   WriteKind kind = WriteKind::kInsert;
+  /// The data class of the row (one channel may carry several classes, as one binlog does).
+  DataClassId data_class;
   Version version;
   std::uint64_t value = 0;  ///< an opaque value (e.g. a password's id); equal values = same data
   sim::Time commit_time;    ///< at the origin
