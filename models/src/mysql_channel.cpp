@@ -106,8 +106,16 @@ const MysqlChannelStats& MysqlChannel::stats() const {
 
 // --- source side --------------------------------------------------------------------------------
 
+void MysqlChannel::add_data_class(DataClassId cls, Store& replica) {
+  if (replica.dc() != replica_.dc()) {
+    throw InvalidArgument("mysql_replication channel '" + params_.name + "': the store of '" +
+                          replica.data_class() + "' is not in the replica DC");
+  }
+  if (replicas_.size() <= cls.value) replicas_.resize(cls.value + 1, nullptr);
+  replicas_[cls.value] = &replica;
+}
+
 void MysqlChannel::ship(const Write& w) {
-  if (source_lost_) return;
   if (w.version.origin == replica_.dc()) {
     ++stats_.loop_filtered;
     return;
@@ -171,7 +179,7 @@ void MysqlChannel::on_ack(std::uint64_t position) {
   }
   if (released) arm_semi_sync_timer();
   // Back to semi-sync once the replica has everything the source has binlogged.
-  if (params_.mode == ReplicationMode::kSemiSync && !semi_sync_active_ && !source_lost_ &&
+  if (params_.mode == ReplicationMode::kSemiSync && !semi_sync_active_ && source_up_ &&
       position + 1 >= binlog_base_ + binlog_.size()) {
     semi_sync_active_ = true;
     ++stats_.semi_sync_returns;
@@ -183,18 +191,107 @@ std::vector<Write> MysqlChannel::lose_source() {
   binlog_base_ += binlog_.size();
   binlog_.clear();
   next_to_send_ = binlog_base_;
-  // Clients still waiting for a semi-sync ack never got one: their commits are not acknowledged.
+  set_source_up(false);
+  return lost;
+}
+
+// --- faults -------------------------------------------------------------------------------------
+
+void MysqlChannel::set_source_up(bool up) {
+  if (up == source_up_) return;
+  source_up_ = up;
+  if (up) {
+    // A restarted source enables semi-sync again (rpl_semi_sync_source_enabled persists).
+    semi_sync_active_ = params_.mode == ReplicationMode::kSemiSync;
+    if (replica_up_ && replicating_) reconnect_at_next_retry();
+    return;
+  }
+  // Clients waiting for a semi-sync ack lost their connection with the DC: never acknowledged.
   waiting_.clear();
   engine_.cancel(semi_sync_timer_);
-  engine_.cancel(reconnect_event_);
-  if (disconnected_) {
-    disconnected_total_ += engine_.now() - disconnected_since_;
-    disconnected_ = false;
+  if (replica_up_ && replicating_) {
+    stop_io_thread();
+    retry_origin_ = engine_.now();
   }
-  source_lost_ = true;
-  ++link_epoch_;  // acks in flight go nowhere
-  connection_.close();
+}
+
+void MysqlChannel::reconnect_at_next_retry() {
+  // The I/O thread has been retrying every retry_interval since it lost the source; the first
+  // retry after the source is back succeeds. Computed instead of simulated, so a source that
+  // never returns costs no events.
+  engine_.cancel(reconnect_event_);
+  const std::int64_t interval = params_.retry_interval.ns();
+  const std::int64_t into = (engine_.now() - retry_origin_).ns() % interval;
+  const sim::Duration wait(into == 0 ? 0 : interval - into);
+  reconnect_event_ = engine_.schedule_in(wait, [this] { reconnect(); });
+}
+
+void MysqlChannel::set_replica_up(bool up) {
+  if (up == replica_up_) return;
+  const bool was_running = io_should_run();
+  replica_up_ = up;
+  restart_threads(was_running);
+}
+
+void MysqlChannel::set_replicating(bool on) {
+  if (on == replicating_) return;
+  const bool was_running = io_should_run();
+  replicating_ = on;
+  restart_threads(was_running);
+}
+
+void MysqlChannel::restart_threads(bool io_was_running) {
+  if (!replica_up_ || !replicating_) {
+    engine_.cancel(reconnect_event_);
+    stop_io_thread();
+    return;
+  }
+  if (!io_was_running) {
+    // START REPLICA: the I/O thread connects at once (and keeps retrying if the source is down).
+    if (source_up_) {
+      connection_.connect();
+    } else {
+      retry_origin_ = engine_.now();
+    }
+  }
+  dispatch();
+}
+
+std::vector<Write> MysqlChannel::lose_replica() {
+  std::vector<Write> lost;
+  for (const Relayed& r : relay_) lost.push_back(r.write);
+  relay_.clear();
+  for (Worker& w : workers_) {
+    for (const Relayed& r : w.queue) lost.push_back(r.write);
+    w.queue.clear();
+  }
+  processed_ += lost.size();
+  set_backlog_gauge();
   return lost;
+}
+
+void MysqlChannel::stop_io_thread() {
+  connection_.close();
+  ++link_epoch_;  // acks in flight go nowhere
+  next_to_send_ = binlog_base_;
+  mark_disconnected();
+}
+
+void MysqlChannel::mark_disconnected() {
+  if (!disconnected_) {
+    disconnected_ = true;
+    disconnected_since_ = engine_.now();
+  }
+}
+
+void MysqlChannel::schedule_reconnect() {
+  if (engine_.is_pending(reconnect_event_)) return;
+  reconnect_event_ = engine_.schedule_in(params_.retry_interval, [this] { reconnect(); });
+}
+
+void MysqlChannel::reconnect() {
+  // A source that is down again will call reconnect_at_next_retry() when it is back.
+  if (io_should_run()) connection_.connect();
 }
 
 // --- connection ---------------------------------------------------------------------------------
@@ -210,20 +307,14 @@ void MysqlChannel::on_connected() {
 }
 
 void MysqlChannel::on_broken() {
-  if (source_lost_) return;
+  if (!replica_up_ || !replicating_) return;
   // Called when an open connection breaks and when a reconnection attempt fails; only the first
   // starts a disconnected period.
-  if (!disconnected_) {
-    disconnected_ = true;
-    disconnected_since_ = engine_.now();
-  }
+  mark_disconnected();
   ++link_epoch_;
   // The I/O thread resumes from the end of its relay log: resend what did not arrive.
   next_to_send_ = binlog_base_;
-  if (!engine_.is_pending(reconnect_event_)) {
-    reconnect_event_ =
-        engine_.schedule_in(params_.retry_interval, [this] { connection_.connect(); });
-  }
+  schedule_reconnect();
 }
 
 // --- replica side -------------------------------------------------------------------------------
@@ -243,13 +334,13 @@ void MysqlChannel::on_deliver(std::uint64_t position) {
   set_backlog_gauge();
 
   if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
-    const std::size_t w = worker_for_key(item.write.key);
-    if (!workers_[w].busy && !halted_) {
+    const std::size_t w = worker_for(item.write);
+    if (!workers_[w].busy && applier_running()) {
       start(w, item);
     } else {
       workers_[w].queue.push_back(item);
     }
-  } else if (params_.threads == 1 && relay_.empty() && !workers_[0].busy && !halted_) {
+  } else if (params_.threads == 1 && relay_.empty() && !workers_[0].busy && applier_running()) {
     start(0, item);  // what dispatch() would do, without the trip through the relay queue
   } else {
     relay_.push_back(item);
@@ -269,12 +360,14 @@ void MysqlChannel::send_ack(std::uint64_t position) {
   });
 }
 
-std::size_t MysqlChannel::worker_for_key(std::uint64_t key) const {
-  return static_cast<std::size_t>(mix_key(key) % workers_.size());
+std::size_t MysqlChannel::worker_for(const Write& w) const {
+  // Rows of different tables with the same id are different rows: mix the class in.
+  const std::uint64_t row = w.key ^ (std::uint64_t{w.data_class.value} * 0x9e3779b97f4a7c15ULL);
+  return static_cast<std::size_t>(mix_key(row) % workers_.size());
 }
 
 void MysqlChannel::dispatch() {
-  if (halted_) return;
+  if (!applier_running()) return;
   if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
     for (std::size_t w = 0; w < workers_.size(); ++w) {
       if (!workers_[w].busy && !workers_[w].queue.empty()) {
@@ -289,10 +382,11 @@ void MysqlChannel::dispatch() {
   // key is still being applied (then the head, and everything behind it, waits).
   while (!relay_.empty()) {
     const std::uint64_t key = relay_.front().write.key;
+    const DataClassId cls = relay_.front().write.data_class;
     std::size_t free = workers_.size();
     for (std::size_t w = 0; w < workers_.size(); ++w) {
       if (workers_[w].busy) {
-        if (workers_[w].key == key) return;
+        if (workers_[w].key == key && workers_[w].data_class == cls) return;
       } else if (free == workers_.size()) {
         free = w;
       }
@@ -308,6 +402,7 @@ void MysqlChannel::start(std::size_t w, const Relayed& item) {
   Worker& worker = workers_[w];
   worker.busy = true;
   worker.key = item.write.key;
+  worker.data_class = item.write.data_class;
   worker.item = item;
   const double ns = params_.apply_time.sample(apply_rng_);
   const sim::Duration d(ns > 0 ? static_cast<std::int64_t>(ns + 0.5) : 0);
@@ -319,7 +414,8 @@ void MysqlChannel::finish(std::size_t w) {
   const Relayed& item = worker.item;  // stays valid: start() on this worker comes last
   worker.busy = false;
   const sim::Time now = engine_.now();
-  const ApplyResult result = replica_.apply(item.write, params_.apply_rule, now);
+  Store& replica = replica_for(item.write.data_class);
+  const ApplyResult result = replica.apply(item.write, params_.apply_rule, now);
   ApplyResult verdict = result;
   switch (result) {
     case ApplyResult::kApplied:
@@ -335,7 +431,7 @@ void MysqlChannel::finish(std::size_t w) {
         return;
       }
       if (params_.on_duplicate == OnDuplicate::kOverwrite &&
-          replica_.apply(item.write, ApplyRule::kOverwrite, now) == ApplyResult::kApplied) {
+          replica.apply(item.write, ApplyRule::kOverwrite, now) == ApplyResult::kApplied) {
         verdict = ApplyResult::kApplied;
         record_applied(item);
       } else {
@@ -355,7 +451,7 @@ void MysqlChannel::finish(std::size_t w) {
   ++processed_;
   set_backlog_gauge();
   if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
-    if (!halted_ && !worker.queue.empty()) {
+    if (applier_running() && !worker.queue.empty()) {
       const Relayed next = worker.queue.front();
       worker.queue.pop_front();
       start(w, next);

@@ -428,9 +428,6 @@ TEST(MysqlChannel, AfterALinkCutTheIoThreadReconnectsAndResumesWithNothingSkippe
   EXPECT_GT(h.channel->lag().max(), 59'000'000'000);
 }
 
-// --- duplicate keys
-// --------------------------------------------------------------------------------
-
 Write foreign_insert(std::uint64_t key, DcId origin) {
   Write w;
   w.key = key;
@@ -439,6 +436,147 @@ Write foreign_insert(std::uint64_t key, DcId origin) {
   w.value = 999;
   return w;
 }
+
+// --- DC outages, STOP REPLICA, storage loss
+// --------------------------------------------------------------------------
+
+TEST(MysqlChannel, ASourceOutageKeepsTheBinlogAndShipsTheTailAtTheNextRetryAfterRecovery) {
+  MysqlChannelParams p = exp_applier(5'000);
+  p.retry_interval = 60_s;
+  p.on_duplicate = OnDuplicate::kStop;  // a write applied twice would stop the applier
+  Harness h(p, 3, 15_ms);
+  h.poisson_writes(2'000, 20'000);  // 1 s to about 11 s
+  std::uint64_t unshipped_at_outage = 0;
+  h.engine.schedule_at(Time(5'000'000'000), [&] {
+    h.stop_writes();  // the DC's clients stop with it
+    unshipped_at_outage = h.channel->unshipped();
+    h.channel->set_source_up(false);
+  });
+  std::uint64_t received_during = 0;
+  h.engine.schedule_at(Time(100'000'000'000), [&] {
+    received_during = h.channel->stats().received;
+    h.channel->set_source_up(true);
+  });
+  h.engine.run();
+  const auto& s = h.channel->stats();
+  ASSERT_GT(unshipped_at_outage, 0u) << "writes were in flight when the DC stopped";
+  EXPECT_EQ(received_during + unshipped_at_outage, h.committed) << "the tail waited";
+  EXPECT_EQ(s.received, h.committed) << "nothing skipped";
+  EXPECT_EQ(s.delivered, h.committed) << "nothing applied twice";
+  EXPECT_EQ(s.errors_1062, 0u);
+  EXPECT_TRUE(divergent_keys(h.source, h.replica).empty());
+  // Retries every 60 s from the outage at 5 s: the first after 100 s is at 125 s.
+  EXPECT_NEAR(s.disconnected.seconds(), 120.03, 0.01);
+}
+
+TEST(MysqlChannel, AReplicaOutagePausesBothThreadsAndKeepsTheRelayLog) {
+  MysqlChannelParams p = exp_applier(1'000);
+  Harness h(p, 4, 15_ms);
+  h.poisson_writes(900, 9'000);  // rho = 0.9: a backlog builds in the relay log
+  std::uint64_t backlog_at_outage = 0;
+  std::uint64_t delivered_at_outage = 0;
+  std::uint64_t delivered_before_return = 0;
+  h.engine.schedule_at(Time(4'000'000'000), [&] {
+    backlog_at_outage = h.channel->relay_backlog();
+    delivered_at_outage = h.channel->stats().delivered;
+    h.channel->set_replica_up(false);
+  });
+  h.engine.schedule_at(Time(30'000'000'000), [&] {
+    delivered_before_return = h.channel->stats().delivered;
+    EXPECT_FALSE(h.channel->applier_running());
+    EXPECT_FALSE(h.channel->connected());
+    h.channel->set_replica_up(true);
+  });
+  h.engine.run();
+  const auto& s = h.channel->stats();
+  // Writes being applied at the outage may finish; nothing else is applied while down.
+  EXPECT_LE(delivered_before_return, delivered_at_outage + 1);
+  EXPECT_EQ(s.delivered, h.committed);
+  EXPECT_EQ(h.replica.size(), h.committed);
+  EXPECT_GT(backlog_at_outage + delivered_at_outage, 0u);
+  EXPECT_GT(h.channel->lag().max(), 25'000'000'000) << "writes waited out the outage";
+}
+
+TEST(MysqlChannel, StopReplicaHaltsReplicationAndStartReplicaCatchesUp) {
+  Harness h(exp_applier(5'000), 5, 15_ms);
+  h.poisson_writes(500, 5'000);  // 1 s to about 11 s
+  h.engine.schedule_at(Time(3'000'000'000), [&] { h.channel->set_replicating(false); });
+  std::uint64_t received_while_stopped = 0;
+  h.engine.schedule_at(Time(4'000'000'000),
+                       [&] { received_while_stopped = h.channel->stats().received; });
+  std::uint64_t received_before_start = 0;
+  h.engine.schedule_at(Time(20'000'000'000), [&] {
+    received_before_start = h.channel->stats().received;
+    h.channel->set_replicating(true);
+  });
+  h.engine.run();
+  EXPECT_EQ(received_while_stopped, received_before_start) << "the I/O thread was stopped";
+  EXPECT_EQ(h.channel->stats().delivered, h.committed);
+  EXPECT_EQ(h.channel->stats().reconnects, 1u);
+  // The oldest write waiting at 3 s was applied after 20 s + one round trip.
+  EXPECT_GT(h.channel->lag().max(), 17'000'000'000);
+}
+
+TEST(MysqlChannel, LosingTheReplicaStorageLosesTheRelayLogButNotTheBinlog) {
+  Harness h(exp_applier(500), 6, 15_ms);
+  h.poisson_writes(950, 10'000);  // overload: the relay log grows by about 450 writes a second
+  std::vector<Write> lost;
+  std::uint64_t backlog = 0;
+  h.engine.schedule_at(Time(8'000'000'000), [&] {
+    h.channel->set_replica_up(false);
+    backlog = h.channel->relay_backlog();
+    lost = h.channel->lose_replica();
+    h.replica.clear();
+  });
+  h.engine.schedule_at(Time(9'000'000'000), [&] { h.channel->set_replica_up(true); });
+  h.engine.run();
+  ASSERT_GT(lost.size(), 0u) << "backlog " << backlog << " committed " << h.committed;
+  EXPECT_LE(backlog - lost.size(), 1u) << "all but the write being applied are lost";
+  EXPECT_EQ(h.channel->relay_backlog(), 0u);
+  for (const Write& w : lost) EXPECT_FALSE(h.replica.contains(w.key));
+  // What the source had not yet sent arrives after the replica returns.
+  EXPECT_EQ(h.channel->stats().received, h.committed);
+}
+
+TEST(MysqlChannel, OneChannelCarriesSeveralClassesAndAnErrorInOneHaltsThemAll) {
+  MysqlChannelParams p = exp_applier(5'000);
+  p.on_duplicate = OnDuplicate::kStop;
+  p.operator_fix_time = 100_s;
+  Harness h(p, 7, 15_ms);
+  Store passwords_source(h.bj, "passwords");
+  Store passwords(h.sh, "passwords");
+  h.channel->add_data_class(DataClassId{0}, h.replica);
+  h.channel->add_data_class(DataClassId{1}, passwords);
+  EXPECT_THROW(h.channel->add_data_class(DataClassId{2}, passwords_source), InvalidArgument);
+  // An account delivered first by another channel: the binlog's copy fails with error 1062.
+  h.replica.apply(foreign_insert(5, h.bj), ApplyRule::kOverwrite, Time(0));
+  h.engine.schedule_at(Time(1'000'000'000), [&] {
+    for (std::uint64_t k = 1; k <= 10; ++k) {
+      h.commit(k);
+      Write pw;
+      pw.key = k;  // the same id in another table is another row
+      pw.kind = WriteKind::kInsert;
+      pw.data_class = DataClassId{1};
+      pw.version = h.clock.next(h.engine.now());
+      pw.value = 1000 + k;
+      pw.commit_time = h.engine.now();
+      pw.bytes = 100;
+      passwords_source.commit(pw, h.engine.now());
+      h.channel->ship(pw);
+    }
+  });
+  std::size_t passwords_during_halt = 0;
+  h.engine.schedule_at(Time(50'000'000'000), [&] { passwords_during_halt = passwords.size(); });
+  h.engine.run();
+  EXPECT_EQ(passwords_during_halt, 4u) << "passwords 1-4 went before the failing account 5";
+  EXPECT_EQ(passwords.size(), 10u);
+  EXPECT_EQ(h.replica.size(), 10u);
+  EXPECT_EQ(passwords.find(7)->value, 1007u);
+  EXPECT_EQ(h.channel->stats().errors_1062, 1u);
+}
+
+// --- duplicate keys
+// --------------------------------------------------------------------------------
 
 TEST(MysqlChannel, OnDuplicateStopHaltsTheApplierUntilTheOperatorFix) {
   MysqlChannelParams p = exp_applier(5'000);

@@ -114,9 +114,29 @@ class MysqlChannel : private Connection::Receiver {
   /// kMissingRow once, when it fails). Multi-channel tracking counts arrivals with it.
   void set_arrival_listener(std::function<void(const Write&, ApplyResult)> listener);
 
-  /// The source DC dies now, its binlog with it: stops shipping for good. Returns the writes
-  /// that never reached the relay log (lost unless another copy exists), in commit order.
+  /// Writes of data class `cls` go to `replica` (a store of that class in the replica DC); writes
+  /// of classes never added go to the constructor's replica store. One MySQL replication channel
+  /// carries every table of its databases in one binlog: an error that halts the applier halts
+  /// all of them. Throws InvalidArgument if `replica` is in another DC.
+  void add_data_class(DataClassId cls, Store& replica);
+
+  // --- faults (called by the System at a fault's start and end) ---------------------------------
+  /// The source DC stops (false: the dump thread dies with it, clients waiting for a semi-sync ack
+  /// are never acknowledged, the binlog is kept) or comes back (true: the replica's I/O thread
+  /// reconnects at once and resumes from its position, so the unshipped tail ships now).
+  void set_source_up(bool up);
+  /// The replica DC stops (false: I/O and SQL threads stop; the relay log is kept; writes being
+  /// applied finish) or comes back (true: both threads start again).
+  void set_replica_up(bool up);
+  /// STOP REPLICA (false) / START REPLICA (true): the I/O and SQL threads stop or start.
+  void set_replicating(bool on);
+  /// The source DC's storage is destroyed now: the binlog with it. Returns the writes that never
+  /// reached the relay log (lost unless another copy exists), in commit order. Shipping resumes
+  /// with new writes once set_source_up(true) is called (a rebuilt DC).
   std::vector<Write> lose_source();
+  /// The replica DC's storage is destroyed now: the relay log with it. Returns the writes that
+  /// were received but not applied. The I/O thread resumes after the received ones.
+  std::vector<Write> lose_replica();
 
   [[nodiscard]] const std::string& name() const { return params_.name; }
   [[nodiscard]] const Path& path() const { return connection_.path(); }
@@ -126,6 +146,8 @@ class MysqlChannel : private Connection::Receiver {
   [[nodiscard]] bool semi_sync_active() const { return semi_sync_active_; }
   /// True while the applier is halted by an error.
   [[nodiscard]] bool applier_stopped() const { return halted_; }
+  /// True while the SQL (applier) thread may run: replica up, replicating, not halted.
+  [[nodiscard]] bool applier_running() const { return replica_up_ && replicating_ && !halted_; }
   [[nodiscard]] bool connected() const { return connection_.is_open(); }
   /// Writes in the relay log not yet applied (including those being applied).
   [[nodiscard]] std::uint64_t relay_backlog() const { return stats_.received - processed_; }
@@ -150,6 +172,7 @@ class MysqlChannel : private Connection::Receiver {
   struct Worker {
     bool busy = false;
     std::uint64_t key = 0;
+    DataClassId data_class;
     Relayed item;
     std::deque<Relayed> queue;  // by_key only
   };
@@ -172,7 +195,18 @@ class MysqlChannel : private Connection::Receiver {
   void operator_fix();
   void record_applied(const Relayed& item);
   void set_backlog_gauge();
-  [[nodiscard]] std::size_t worker_for_key(std::uint64_t key) const;
+  void restart_threads(bool io_was_running);
+  void stop_io_thread();
+  void mark_disconnected();
+  void schedule_reconnect();
+  void reconnect_at_next_retry();
+  void reconnect();
+  [[nodiscard]] bool io_should_run() const { return source_up_ && replica_up_ && replicating_; }
+  [[nodiscard]] Store& replica_for(DataClassId cls) const {
+    return cls.value < replicas_.size() && replicas_[cls.value] != nullptr ? *replicas_[cls.value]
+                                                                           : replica_;
+  }
+  [[nodiscard]] std::size_t worker_for(const Write& w) const;
 
   Network& network_;
   sim::Engine& engine_;
@@ -185,6 +219,7 @@ class MysqlChannel : private Connection::Receiver {
   std::uint64_t link_epoch_ = 0;  // bumped when the connection breaks: acks in flight are lost
   sim::Time last_ack_arrival_;
   sim::EventHandle reconnect_event_;
+  sim::Time retry_origin_;  // when the I/O thread started retrying a source that is down
   bool ever_connected_ = false;
   bool disconnected_ = false;
   sim::Time disconnected_since_;
@@ -195,7 +230,10 @@ class MysqlChannel : private Connection::Receiver {
   std::deque<Write> binlog_;
   std::uint64_t binlog_base_ = 1;
   std::uint64_t next_to_send_ = 1;  // next position the dump thread sends
-  bool source_lost_ = false;
+  bool source_up_ = true;
+  bool replica_up_ = true;
+  bool replicating_ = true;
+  std::vector<Store*> replicas_;  // by data class id; null: replica_
 
   // Replica side.
   std::deque<Relayed> relay_;  // writeset / single thread: shared queue
@@ -226,5 +264,13 @@ class MysqlChannel : private Connection::Receiver {
   sim::SampleSeries lag_series_;
   sim::GaugeSeries backlog_series_;
 };
+
+const char* to_string(ReplicationMode mode);            ///< "async", "semi_sync"
+const char* to_string(ApplierParallelism parallelism);  ///< "by_key", "writeset"
+const char* to_string(OnDuplicate on_duplicate);        ///< "stop", "skip", "overwrite"
+/// Parsers for the names above. Throw InvalidArgument naming the bad value and the allowed ones.
+ReplicationMode parse_replication_mode(const std::string& name);
+ApplierParallelism parse_applier_parallelism(const std::string& name);
+OnDuplicate parse_on_duplicate(const std::string& name);
 
 }  // namespace geodes::models
