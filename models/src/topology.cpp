@@ -3,6 +3,7 @@
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/dijkstra_shortest_paths.hpp>
 #include <boost/graph/properties.hpp>
+#include <boost/property_map/function_property_map.hpp>
 #include <boost/property_map/property_map.hpp>
 #include <cmath>
 #include <cstdint>
@@ -223,11 +224,22 @@ Path Topology::make_path(DcId from, const std::vector<LinkId>& links) const {
 // repeating a DC, and the first link where two optimal paths differ is the lowest possible: the
 // result is the optimal path whose link-id sequence (read from `from`) is lexicographically least.
 // This depends only on the topology, not on Boost's internal visiting order.
-Path Topology::shortest_path(DcId from, DcId to) const {
+Path Topology::shortest_path(DcId from, DcId to) const { return shortest_path(from, to, {}); }
+
+Path Topology::shortest_path(DcId from, DcId to, const std::vector<LinkId>& allowed) const {
   const Impl& m = *impl_;
   m.check_dc(from, "Topology::shortest_path");
   m.check_dc(to, "Topology::shortest_path");
+  std::vector<char> usable(m.links.size(), allowed.empty() ? 1 : 0);
+  for (const LinkId l : allowed) {
+    m.check_link(l, "Topology::shortest_path");
+    usable[l.value] = 1;
+  }
   if (from == to) return Path{from, to, {}, {from}};
+  // A link outside `allowed` weighs "infinite", which CostPlus keeps infinite: never used.
+  const auto weight = [&](const EdgeProps& e) {
+    return usable[e.link] ? e.weight_ns : kInfinite.latency_ns;
+  };
 
   const std::size_t n = boost::num_vertices(m.graph);
   std::vector<Cost> dist(n, kInfinite);
@@ -237,15 +249,21 @@ Path Topology::shortest_path(DcId from, DcId to) const {
       m.graph, to.value,
       boost::predecessor_map(boost::make_iterator_property_map(pred.begin(), vertex_index))
           .distance_map(boost::make_iterator_property_map(dist.begin(), vertex_index))
-          .weight_map(boost::get(&EdgeProps::weight_ns, m.graph))
+          .weight_map(boost::make_function_property_map<Graph::edge_descriptor, std::int64_t>(
+              [&](Graph::edge_descriptor e) { return weight(m.graph[e]); }))
           .distance_compare(CostLess{})
           .distance_combine(CostPlus{})
           .distance_inf(kInfinite)
           .distance_zero(Cost{}));
 
   if (dist[from.value] == kInfinite) {
+    std::string over;
+    if (!allowed.empty()) {
+      over = " over links";
+      for (const LinkId l : allowed) over += " " + m.link_name(l);
+    }
     throw InvalidArgument("Topology::shortest_path: no route from datacenter " + m.dc_name(from) +
-                          " to " + m.dc_name(to));
+                          " to " + m.dc_name(to) + over);
   }
 
   std::vector<LinkId> links;
@@ -256,7 +274,10 @@ Path Topology::shortest_path(DcId from, DcId to) const {
     for (const auto e : boost::make_iterator_range(boost::out_edges(at.value, m.graph))) {
       const EdgeProps& props = m.graph[e];
       const auto v = static_cast<std::uint32_t>(boost::target(e, m.graph));
-      if (dist[v] == kInfinite || plus(dist[v], props.weight_ns) != dist[at.value]) continue;
+      if (dist[v] == kInfinite || !usable[props.link] ||
+          plus(dist[v], props.weight_ns) != dist[at.value]) {
+        continue;
+      }
       if (!best || props.link < best->first.value) best.emplace(LinkId{props.link}, DcId{v});
     }
     if (!best) throw Error("Topology::shortest_path: broken shortest-path tree");

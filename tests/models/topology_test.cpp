@@ -189,6 +189,35 @@ TEST(Topology, ShortestPathTakesTwoFastHopsOverASlowDirectLink) {
   (void)direct;
 }
 
+TEST(Topology, ShortestPathOverAllowedLinksAvoidsTheOthersAndSaysWhenTheyCannotJoin) {
+  Topology t;
+  const DcId bj = t.add_datacenter("bj", "Beijing");
+  const DcId sh = t.add_datacenter("sh", "Shanghai");
+  const DcId sz = t.add_datacenter("sz", "Shenzhen");
+  const LinkId private_line = t.add_link(spec("bj-sh-private", bj, sh, 14));
+  const LinkId internet = t.add_link(spec("bj-sh-internet", bj, sh, 20));
+  const LinkId bj_sz = t.add_link(spec("bj-sz", bj, sz, 20));
+  const LinkId sz_sh = t.add_link(spec("sz-sh", sz, sh, 15));
+  // Pinned to the public internet although the private line is faster.
+  EXPECT_EQ(ids(t.shortest_path(bj, sh, {internet}).links),
+            (std::vector<std::uint32_t>{internet.value}));
+  // The allowed set may describe a detour; the fastest route within it wins.
+  EXPECT_EQ(ids(t.shortest_path(bj, sh, {bj_sz, sz_sh, internet}).links),
+            (std::vector<std::uint32_t>{internet.value}));
+  EXPECT_EQ(ids(t.shortest_path(sh, bj, {bj_sz, sz_sh}).links),
+            (std::vector<std::uint32_t>{sz_sh.value, bj_sz.value}));
+  // An empty set means every link.
+  EXPECT_EQ(ids(t.shortest_path(bj, sh, {}).links),
+            (std::vector<std::uint32_t>{private_line.value}));
+  expect_invalid(
+      [&] {
+        (void)t.shortest_path(bj, sz, {private_line, internet});
+      },
+      "no route from datacenter 'bj' to 'sz' over links 'bj-sh-private' "
+      "'bj-sh-internet'");
+  expect_invalid([&] { (void)t.shortest_path(bj, sh, {LinkId{9}}); }, "unknown link");
+}
+
 TEST(Topology, ShortestPathPrefersFewerHopsOnALatencyTie) {
   Topology t;
   const DcId a = t.add_datacenter("a", "A");

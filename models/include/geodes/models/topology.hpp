@@ -97,6 +97,10 @@ class Topology {
   /// ties); among routes of least (latency, hops), the one whose link ids, read from `from`, form
   /// the lexicographically least sequence.
   [[nodiscard]] Path shortest_path(DcId from, DcId to) const;
+  /// shortest_path() over the links in `allowed` only (all links when empty): how a channel or an
+  /// API call pinned to some links is routed. Throws InvalidArgument, naming the links, when they
+  /// do not join `from` to `to`, or on an unknown link id.
+  [[nodiscard]] Path shortest_path(DcId from, DcId to, const std::vector<LinkId>& allowed) const;
   /// The sum of the links' median latencies in ns.
   [[nodiscard]] double median_latency_ns(const Path& path) const;
 
