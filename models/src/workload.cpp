@@ -177,7 +177,13 @@ Workload::Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams
       dc_count_(dc_count),
       routing_(params.users.routing, dc_count),
       gslb_(engine, params.gslb, dc_count),
-      latest_(params.data_classes.size()),
+      truth_([&] {
+        std::vector<sim::Duration> bounds;
+        for (const WorkloadDataClass& c : params.data_classes) bounds.push_back(c.bound);
+        return bounds;
+      }()),
+      fallback_of_(params.data_classes.size(), -1),
+      fallback_counts_(params.data_classes.size()),
       business_counts_(params.businesses.size()),
       dc_counts_(dc_count),
       class_counts_(params.data_classes.size()) {
@@ -186,6 +192,26 @@ Workload::Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams
         "workload: user routing id_range does not cover every user id from 0 "
         "to users.max - 1 = " +
         str(params_.users.max - 1) + "; add ranges for the gaps");
+  }
+  for (std::size_t i = 0; i < params_.fallback.size(); ++i) {
+    const FallbackParams& f = params_.fallback[i];
+    const std::string where = "workload: fallback[" + str(i) + "] ";
+    if (f.data_class.value >= params_.data_classes.size()) {
+      throw InvalidArgument(where + "names data class " + str(f.data_class.value) + "; there are " +
+                            str(params_.data_classes.size()) + " data classes");
+    }
+    if (fallback_of_[f.data_class.value] >= 0) {
+      throw InvalidArgument(where + "is a second fallback for data class '" +
+                            params_.data_classes[f.data_class.value].name + "'");
+    }
+    if (f.fixed_owner && f.owner.value >= dc_count) {
+      throw InvalidArgument(where + "names owner DC " + str(f.owner.value) + "; there are " +
+                            str(dc_count) + " DCs");
+    }
+    if (f.timeout <= sim::Duration::zero()) {
+      throw InvalidArgument(where + "timeout is " + sim::format(f.timeout) + "; it must be > 0");
+    }
+    fallback_of_[f.data_class.value] = static_cast<int>(i);
   }
   for (const WorkloadDataClass& c : params_.data_classes) {
     allocators_.push_back(
@@ -386,8 +412,7 @@ CommitResult Workload::commit(DcId dc, DataClassId cls, WriteKind kind, std::uin
     return r;
   }
   ++c.commits;
-  Version& latest = latest_[cls.value][key];
-  if (!latest.valid() || newer(r.version, latest)) latest = r.version;
+  truth_.record(cls, key, r.version, engine_.now(), kind == WriteKind::kDelete);
   return r;
 }
 
@@ -434,15 +459,49 @@ Workload::StepResult Workload::read(Op& op, const Step& step) {
   ++c.reads;
   if (!live(row)) {
     ++c.missing_reads;
+    if (fallback_of_[step.data_class.value] >= 0) return fallback_read(op, step, key);
     return {step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone, {}, false};
   }
-  const auto& truth = latest_[step.data_class.value];
-  const auto it = truth.find(key);
-  if (it != truth.end() && newer(it->second, row->version)) {
-    ++c.stale_reads;
-    if (step.fail_if_stale) return {FailureCause::kStale, {}, false};
+  return judge_read(step, key, *row);
+}
+
+Workload::StepResult Workload::judge_read(const Step& step, std::uint64_t key, const Row& row) {
+  if (truth_.stale(step.data_class, key, row.version, engine_.now())) {
+    ++class_counts_[step.data_class.value].stale_reads;
+  }
+  const Committed* latest = truth_.latest(step.data_class, key);
+  if (step.fail_if_stale && latest != nullptr && newer(latest->version, row.version)) {
+    return {FailureCause::kStale, {}, false};
   }
   return {};
+}
+
+Workload::StepResult Workload::fallback_read(const Op& op, const Step& step, std::uint64_t key) {
+  const FallbackParams& f = params_.fallback[fallback_of_[step.data_class.value]];
+  const FailureCause miss = step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone;
+  const DcId owner = f.fixed_owner ? f.owner : op.home;
+  if (owner == op.dc) return {miss, {}, false};  // the owner itself has no row
+  FallbackCounts& counts = fallback_counts_[step.data_class.value];
+  ++counts.calls;
+  if (!access_.dc_up(owner)) {
+    ++counts.owner_down;
+    return {miss, {}, false};
+  }
+  const std::optional<sim::Duration> rtt = access_.fallback_call(step.data_class, op.dc, owner);
+  if (!rtt || *rtt > f.timeout) {
+    ++counts.unreachable;
+    return {miss, f.timeout, false};
+  }
+  counts.latency_ns.record(rtt->ns());
+  const Row* remote = access_.read(owner, step.data_class, key);
+  if (!live(remote)) {
+    ++counts.not_found;
+    return {miss, *rtt, false};
+  }
+  ++counts.found;
+  StepResult r = judge_read(step, key, *remote);
+  r.wait = *rtt;
+  return r;
 }
 
 Workload::StepResult Workload::write(Op& op, const Step& step) {
@@ -581,9 +640,16 @@ const IdAllocator* Workload::allocator(DataClassId cls) const {
 }
 
 Version Workload::latest_commit(DataClassId cls, std::uint64_t key) const {
-  if (cls.value >= latest_.size()) return {};
-  const auto it = latest_[cls.value].find(key);
-  return it == latest_[cls.value].end() ? Version{} : it->second;
+  if (cls.value >= params_.data_classes.size()) return {};
+  const Committed* c = truth_.latest(cls, key);
+  return c == nullptr ? Version{} : c->version;
+}
+
+const FallbackCounts& Workload::fallback_counts(DataClassId cls) const {
+  if (cls.value >= fallback_counts_.size()) {
+    throw InvalidArgument("workload: data class " + str(cls.value) + " is unknown");
+  }
+  return fallback_counts_[cls.value];
 }
 
 const OutcomeCounts& Workload::business_counts(BusinessId b) const {

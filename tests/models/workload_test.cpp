@@ -194,6 +194,63 @@ TEST_F(WorkloadTest, LoginFailsOnAStalePasswordAndSucceedsOnceTheNewOneArrives) 
   EXPECT_EQ(workload_->data_class_counts(kPasswords).stale_reads, 1u);
 }
 
+TEST_F(WorkloadTest, AccessFallbackFetchesMissingRowsFromTheOwnerDcAfterTheirRoundTrips) {
+  WorkloadParams p = base_params();
+  p.fallback = {FallbackParams{kAccounts, false, {}, 1_s},
+                FallbackParams{kPasswords, false, {}, 1_s}};
+  make(p);
+  data_->set_rtt(40_ms);
+  ASSERT_TRUE(run_op(kRegister).succeeded());  // user 10: rows at DC 0 only
+  fail(kDc0);
+  advance(30_s);
+  data_->set_up(kDc0, true);  // back; the GSLB keeps DC 0's users on DC 1 for 60 s
+  const OpOutcome login = run_op(kLogin, 10);
+  EXPECT_TRUE(login.succeeded()) << to_string(login.cause);
+  EXPECT_EQ(login.dc, kDc1);
+  EXPECT_EQ(login.end - login.start, 80_ms) << "one round trip per missing row";
+  for (DataClassId c : {kAccounts, kPasswords}) {
+    EXPECT_EQ(workload_->fallback_counts(c).calls, 1u);
+    EXPECT_EQ(workload_->fallback_counts(c).found, 1u);
+    EXPECT_EQ(workload_->fallback_counts(c).latency_ns.max(), (40_ms).ns());
+  }
+  // Without fallback the same login fails on the missing account.
+  EXPECT_EQ(workload_->data_class_counts(kAccounts).missing_reads, 1u);
+}
+
+TEST_F(WorkloadTest, AccessFallbackCannotHelpWhenTheOwnerIsDownOrThePathIsCut) {
+  WorkloadParams p = base_params();
+  p.fallback = {FallbackParams{kAccounts, false, {}, 500_ms}};
+  make(p);
+  ASSERT_TRUE(run_op(kRegister).succeeded());  // user 10, home DC 0
+  fail(kDc0);
+  advance(30_s);
+  // The owner is down: refused at once, the login fails as a miss.
+  const OpOutcome down = run_op(kLogin, 10);
+  EXPECT_EQ(down.cause, FailureCause::kMissing);
+  EXPECT_EQ(down.end, down.start);
+  EXPECT_EQ(workload_->fallback_counts(kAccounts).owner_down, 1u);
+  // The owner is up but the fallback path is cut: the caller waits out its timeout.
+  data_->set_up(kDc0, true);
+  data_->cut(kDc1, kDc0);
+  const OpOutcome cut = run_op(kLogin, 10);
+  EXPECT_EQ(cut.cause, FailureCause::kMissing);
+  EXPECT_EQ(cut.end - cut.start, 500_ms);
+  EXPECT_EQ(workload_->fallback_counts(kAccounts).unreachable, 1u);
+  EXPECT_EQ(workload_->fallback_counts(kAccounts).found, 0u);
+}
+
+TEST_F(WorkloadTest, AFallbackForAnUnknownClassOrTwoForOneClassIsRejected) {
+  WorkloadParams p = base_params();
+  FakeDataAccess data(engine_, 2, 5);
+  p.fallback = {FallbackParams{DataClassId{99}, false, {}, 1_s}};
+  EXPECT_THROW(Workload(engine_, data, p, 2, 1), InvalidArgument);
+  p.fallback = {FallbackParams{kAccounts, false, {}, 1_s},
+                FallbackParams{kAccounts, true, kDc1, 1_s}};
+  EXPECT_THROW(Workload(engine_, data, p, 2, 1), InvalidArgument);
+  p.fallback = {FallbackParams{kAccounts, false, {}, Duration::zero()}};
+  EXPECT_THROW(Workload(engine_, data, p, 2, 1), InvalidArgument);
+}
+
 TEST_F(WorkloadTest, AMovedUserMustLogInAgainWhichIsACostNotAFailure) {
   make(base_params());
   // A user who never had a session just gets one: no re-login.

@@ -47,6 +47,12 @@ class DataAccess {
   /// The round-trip time of an API call from `from` to `to` made now, or nullopt when no answer
   /// will ever come (the path is cut). REQUIRES: from != to.
   virtual std::optional<sim::Duration> call(DcId from, DcId to) = 0;
+  /// The round trip of an access-fallback call (DOMAIN.md step 4.2) for data class `cls` from
+  /// `from` to the owner DC `to`, over the fallback's own path; nullopt when it is cut. By default
+  /// the same as call(). REQUIRES: from != to.
+  virtual std::optional<sim::Duration> fallback_call(DataClassId /*cls*/, DcId from, DcId to) {
+    return call(from, to);
+  }
   /// A row of `cls` present at every DC before the run starts.
   virtual void preload(DataClassId cls, std::uint64_t key, std::uint64_t value) = 0;
 };

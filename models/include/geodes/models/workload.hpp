@@ -28,8 +28,16 @@
 // that finds no free user id (users.max reached) or, for other businesses, no registered user,
 // is dropped and counted (stats().dropped_arrivals).
 //
-// Truth. The workload remembers, per data class and key it wrote, the latest version it
-// committed anywhere: that is what `stale` reads and forced re-logins are judged against.
+// Truth. The workload remembers, per data class and key it wrote, the versions it committed
+// anywhere (truth_log.hpp): a read fails `stale` (fail_if_stale) when the row is older than the
+// latest of them, and counts as a stale read (DESIGN.md) when it is older than one committed
+// before now - the class's bound; forced re-logins are judged against it too.
+//
+// Access fallback. A read of a class with FallbackParams that finds no live row where the user is
+// served asks the owner DC (the user's home, or a fixed DC) through DataAccess::fallback_call: an
+// owner that is down refuses at once; a call that is cut or slower than the fallback's timeout
+// fails after the timeout; otherwise the owner's row is judged like a local one, after the round
+// trip. Either way a failed fallback is a `missing` read (when fail_if_missing).
 //
 // Determinism: draws come from named streams: "workload/<business>/arrivals" (arrival times),
 // "workload/<business>/users" (Zipf picks), "workload/ids/<class>" (random ids). Hash maps are
@@ -53,9 +61,11 @@
 #include "geodes/models/id_strategy.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/models/op_outcome.hpp"
+#include "geodes/models/truth_log.hpp"
 #include "geodes/models/user_routing.hpp"
 #include "geodes/models/zipf.hpp"
 #include "geodes/sim/engine.hpp"
+#include "geodes/sim/histogram.hpp"
 #include "geodes/sim/rng.hpp"
 #include "geodes/sim/time.hpp"
 
@@ -67,6 +77,19 @@ struct WorkloadDataClass {
   /// How new ids of this class are drawn; required for a class named by an allocate_id step or
   /// by users.id_class.
   std::optional<IdStrategyParams> id_strategy;
+  /// The real-time bound reads are judged against (stale_reads); Duration::max() = none.
+  sim::Duration bound = sim::Duration::zero();
+};
+
+/// Access fallback (DOMAIN.md step 4.2, "sync + access"): a read step of `data_class` that finds
+/// no live row where the user is served asks the owner DC's API instead.
+struct FallbackParams {
+  DataClassId data_class;
+  /// false: the owner is the user's home DC (the routing rule); true: always `owner`.
+  bool fixed_owner = false;
+  DcId owner;
+  /// A call not answered within this fails the read as a miss.
+  sim::Duration timeout{1'000'000'000};  // 1 s
 };
 
 struct UserParams {
@@ -100,6 +123,8 @@ struct WorkloadParams {
   UserParams users;
   ClientParams client;
   GslbParams gslb;
+  /// At most one per data class.
+  std::vector<FallbackParams> fallback;
   /// No op arrives after this time, so a run can drain (with the default, arrivals never stop and
   /// Engine::run() never returns: use run_until()).
   sim::Time end = sim::Time::max();
@@ -109,9 +134,19 @@ struct WorkloadParams {
 struct DataClassCounts {
   std::uint64_t reads = 0;
   std::uint64_t missing_reads = 0;     ///< no live row where read
-  std::uint64_t stale_reads = 0;       ///< a row older than the key's latest commit anywhere
+  std::uint64_t stale_reads = 0;       ///< a row older than a version committed before now - bound
   std::uint64_t commits = 0;           ///< applied client writes
   std::uint64_t rejected_commits = 0;  ///< duplicate key or missing row
+};
+
+/// Per data class, what access fallback did.
+struct FallbackCounts {
+  std::uint64_t calls = 0;        ///< local misses that asked the owner DC
+  std::uint64_t found = 0;        ///< the owner had a live row
+  std::uint64_t not_found = 0;    ///< the owner had none either
+  std::uint64_t owner_down = 0;   ///< the owner DC was down (refused at once)
+  std::uint64_t unreachable = 0;  ///< the path was cut or the answer later than the timeout
+  sim::Histogram latency_ns;      ///< round trips of answered calls
 };
 
 struct WorkloadStats {
@@ -172,6 +207,10 @@ class Workload {
   [[nodiscard]] const IdAllocator* allocator(DataClassId cls) const;
   /// The latest version of (cls, key) this workload committed anywhere, or an invalid version.
   [[nodiscard]] Version latest_commit(DataClassId cls, std::uint64_t key) const;
+  /// Every version this workload committed (for loss and staleness checks).
+  [[nodiscard]] const TruthLog& truth() const { return truth_; }
+  /// What access fallback did for `cls` (zeros when it has none).
+  [[nodiscard]] const FallbackCounts& fallback_counts(DataClassId cls) const;
 
   [[nodiscard]] const OutcomeCounts& business_counts(BusinessId b) const;
   [[nodiscard]] const OutcomeCounts& dc_counts(DcId dc) const;
@@ -214,6 +253,8 @@ class Workload {
   StepResult run_step(Op& op, const Step& step);
   StepResult allocate_id(Op& op, const Step& step);
   StepResult read(Op& op, const Step& step);
+  StepResult fallback_read(const Op& op, const Step& step, std::uint64_t key);
+  StepResult judge_read(const Step& step, std::uint64_t key, const Row& row);
   StepResult write(Op& op, const Step& step);
   StepResult session(Op& op, const Step& step);
   StepResult decrement(Op& op, const Step& step);
@@ -236,8 +277,10 @@ class Workload {
   std::vector<User> users_;              // by user id, up to the highest id handed out
   std::vector<std::uint64_t> by_rank_;   // registered users in registration order
   std::vector<std::uint64_t> free_ids_;  // user ids freed by failed registers (reused LIFO)
-  std::vector<std::unordered_map<std::uint64_t, Version>> latest_;  // per class: key -> version
-  std::vector<Op> ops_;                                             // pool of ops in flight
+  TruthLog truth_;
+  std::vector<int> fallback_of_;                 // per class: index into params_.fallback, or -1
+  std::vector<FallbackCounts> fallback_counts_;  // per class
+  std::vector<Op> ops_;                          // pool of ops in flight
   std::vector<std::uint32_t> free_ops_;
   std::vector<OutcomeCounts> business_counts_;
   std::vector<OutcomeCounts> dc_counts_;
