@@ -257,6 +257,23 @@ void MysqlChannel::restart_threads(bool io_was_running) {
   dispatch();
 }
 
+std::uint64_t MysqlChannel::reposition_to_end() {
+  const bool running = io_should_run() && connection_.is_open();
+  if (running) stop_io_thread();  // nothing may be in flight across the jump
+  const std::uint64_t skipped = binlog_.size();
+  binlog_base_ += skipped;
+  binlog_.clear();
+  next_to_send_ = binlog_base_;
+  // The skipped writes count as received and finished, so the backlog stays consistent.
+  stats_.received += skipped;
+  processed_ += skipped;
+  stats_.repositioned += skipped;
+  if (skipped > 0) on_ack(binlog_base_ - 1);
+  if (running) connection_.connect();
+  set_backlog_gauge();
+  return skipped;
+}
+
 std::vector<Write> MysqlChannel::lose_replica() {
   std::vector<Write> lost;
   for (const Relayed& r : relay_) lost.push_back(r.write);

@@ -532,6 +532,7 @@ Workload::StepResult Workload::session(Op& op, const Step& step) {
   if (latest_commit(step.data_class, key).valid()) {
     // The user had a session somewhere, not here: they must log in again (a cost, not a loss).
     ++business_counts_[op.business.value].forced_relogins;
+    ++class_counts_[step.data_class.value].regenerated;
     ++dc_counts_[op.dc.value].forced_relogins;
     if (sink_ != nullptr) sink_->on_forced_relogin(op.business, op.user, op.dc, engine_.now());
   }

@@ -83,6 +83,7 @@ struct MysqlChannelStats {
   std::uint64_t stale = 0;                ///< writes last-writer-wins found older than the row
   std::uint64_t operator_fixes = 0;       ///< times an operator restarted a stopped applier
   std::uint64_t reconnects = 0;           ///< successful reconnections of the I/O thread
+  std::uint64_t repositioned = 0;         ///< writes skipped by reposition_to_end()
   std::uint64_t semi_sync_fallbacks = 0;  ///< switches from semi-sync to async
   std::uint64_t semi_sync_returns = 0;    ///< switches back to semi-sync
   sim::Duration stopped;                  ///< total time the applier was halted by an error
@@ -134,6 +135,11 @@ class MysqlChannel : private Connection::Receiver {
   /// reached the relay log (lost unless another copy exists), in commit order. Shipping resumes
   /// with new writes once set_source_up(true) is called (a rebuilt DC).
   std::vector<Write> lose_source();
+  /// CHANGE REPLICATION SOURCE TO the source's current binlog position, for a replica rebuilt
+  /// from a snapshot that already holds every write the source has committed: the writes not
+  /// yet in the relay log are skipped (counted in stats().repositioned) and commits waiting for
+  /// their semi-sync ack are released. Returns how many were skipped.
+  std::uint64_t reposition_to_end();
   /// The replica DC's storage is destroyed now: the relay log with it. Returns the writes that
   /// were received but not applied. The I/O thread resumes after the received ones.
   std::vector<Write> lose_replica();

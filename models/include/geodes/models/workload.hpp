@@ -137,6 +137,7 @@ struct DataClassCounts {
   std::uint64_t stale_reads = 0;       ///< a row older than a version committed before now - bound
   std::uint64_t commits = 0;           ///< applied client writes
   std::uint64_t rejected_commits = 0;  ///< duplicate key or missing row
+  std::uint64_t regenerated = 0;       ///< session rows re-created after a forced re-login
 };
 
 /// Per data class, what access fallback did.
@@ -201,6 +202,11 @@ class Workload {
   [[nodiscard]] DcId home(std::uint64_t user) const { return routing_.home(user); }
   /// The account id of registered user `user`. REQUIRES: user < registered_users().
   [[nodiscard]] std::uint64_t account(std::uint64_t user) const;
+  /// The user id of the `rank`-th user to complete registration (0-based). REQUIRES:
+  /// rank < registered_users().
+  [[nodiscard]] std::uint64_t registered_user(std::uint64_t rank) const {
+    return by_rank_.at(rank);
+  }
   /// Users registered so far (the initial ones included).
   [[nodiscard]] std::uint64_t registered_users() const { return by_rank_.size(); }
   /// The allocator of `cls`, or nullptr if it has no id strategy.
