@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "geodes/app/demo_mm1.hpp"
+#include "geodes/app/scenario_check.hpp"
 #include "geodes/app/version.hpp"
 #include "geodes/sim/error.hpp"
 
@@ -14,6 +15,9 @@ constexpr const char* kUsage =
     "usage: geodes <command> [options]\n"
     "\n"
     "commands:\n"
+    "  check [SCENARIO] [--set key.path=value]... [--json]\n"
+    "        validate a scenario (default: the built-in login_two_cities) and explain it as\n"
+    "        the four steps, with warnings where the design breaks the lesson's rules\n"
     "  demo-mm1 [--rate R] [--apply-rate M] [--latency L] [--writes N] [--seed S]\n"
     "        an M/M/1 replication channel, its lag printed against queueing theory\n"
     "  version        print the version\n"
@@ -34,6 +38,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return kExitOk;
     }
     if (command == "demo-mm1") return run_demo_mm1(rest, out, err);
+    if (command == "check") return run_check(rest, out, err);
     err << "geodes: unknown command '" << command << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const InvalidArgument& e) {
