@@ -7,10 +7,10 @@
 // ledger. A message copy in a partition log refers to its pid; a copy on the producer's connection
 // is the connection message `pid`. A Msg leaves the ledger (in pid order) once its fate is sealed.
 //
-// Epochs: events that outlive a session carry the epoch they were scheduled in and do nothing if
-// it has moved on: producer_epoch_ (acks in flight die with the producer's connection), a
-// consumer's `session` (its commits in flight die with its TCP session), `fetch_epoch` (an
-// abandoned fetch) and `apply_epoch` (an aborted batch).
+// Epochs: consumer events that outlive a session carry the epoch they were scheduled in and do
+// nothing if it has moved on: a consumer's `session` (its commits in flight die with its TCP
+// session), `fetch_epoch` (an abandoned fetch) and `apply_epoch` (an aborted batch). Produce acks
+// in flight wait in acks_, which the producer's connection empties when it goes.
 #include "geodes/models/mq_channel.hpp"
 
 #include <algorithm>
@@ -195,6 +195,12 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     sim::Time visible;  // copied by the followers: below the high watermark, readable, durable
   };
 
+  // An ack on its way to the producer (arrival times are monotone: acks come back in order).
+  struct PendingAck {
+    sim::Time at;
+    std::uint64_t pid = 0;
+  };
+
   // A send waiting for its ack, in send order (all sends share one timeout, so this is also
   // deadline order).
   struct Sent {
@@ -276,7 +282,9 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
   Ring<Sent> awaiting_;
   std::uint64_t outstanding_ = 0;
   std::uint64_t giveup_cursor_ = 1;  // no pid below it is waiting for its ack
-  std::uint32_t producer_epoch_ = 0;
+  Ring<PendingAck> acks_;
+  bool settling_ = false;
+  sim::EventHandle ack_event_;
   std::uint64_t round_robin_ = 0;
   sim::Time last_ack_departure_;
   sim::Time last_ack_arrival_;
@@ -372,6 +380,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
 
   void publish(const Write& w) {
     if (w.version.origin == replica_.dc()) return;  // loop prevention by origin
+    settle_acks();
     ++stats_.published;
     if (producer_stopped_) {  // source or broker destroyed: nowhere to go
       ++stats_.lost_producer;
@@ -413,22 +422,37 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     } else {
       ++stats_.producer_retries;
     }
-    ++m.wire;
-    wire_.push_back(pid);
+    const bool local = produce_path_.links.empty();
+    if (!local) {
+      ++m.wire;
+      wire_.push_back(pid);
+    }
     const std::uint64_t bytes = std::uint64_t{m.write.bytes} + params_.overhead_bytes;
-    if (params_.acks == MqAcks::k0) {
-      // Fire and forget: acknowledged now, never sent again.
+    const bool fire_and_forget = params_.acks == MqAcks::k0;
+    const bool first = m.attempt == 1;
+    const Write w = m.write;
+    if (fire_and_forget) {  // acknowledged now, never sent again
       m.state = PubState::kDone;
       --outstanding_;
       ++stats_.acknowledged;
-      const Write w = m.write;
+    } else {
+      awaiting_.push_back(Sent{pid, m.attempt, now});
+    }
+    // `m` is not used below: the broker's ack may reach listeners, which may publish and so move
+    // the ledger.
+    if (local) {
+      // A broker in the source DC takes the publish now (the connection would deliver it now too,
+      // one event later).
+      receive(pid);
+      if (Msg* mm = find(pid)) seal_if_done(*mm);
+      trim_ledger();
+    } else {
       conn_.send(pid, bytes);
+    }
+    if (fire_and_forget) {
       if (ack_listener_) ack_listener_(w, now);
       return;
     }
-    awaiting_.push_back(Sent{pid, m.attempt, now});
-    const bool first = m.attempt == 1;
-    conn_.send(pid, bytes);
     if (!engine_.is_pending(timeout_event_)) arm_timeout();
     if (first && !engine_.is_pending(giveup_event_)) arm_giveup();
   }
@@ -456,6 +480,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
   }
 
   void on_timeout() {
+    settle_acks();
     const sim::Time now = engine_.now();
     while (!awaiting_.empty()) {
       const Sent s = awaiting_.front();
@@ -498,6 +523,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
 
   void on_giveup() {
     if (!producer_should_run()) return;  // armed again when the source is back
+    settle_acks();
     const sim::Time now = engine_.now();
     for (;;) {
       advance_giveup_cursor();
@@ -551,8 +577,10 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
   // in flight too, and every publish waiting for an ack is queued to be sent again, in publish
   // order, once a new connection is up.
   void drop_producer_session() {
+    settle_acks();  // what arrived before the break counts; the rest is lost with the connection
+    acks_.clear();
+    engine_.cancel(ack_event_);
     conn_.close();
-    ++producer_epoch_;
     last_ack_departure_ = sim::Time();
     last_ack_arrival_ = sim::Time();
     while (!wire_.empty()) {
@@ -668,14 +696,43 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     }
     arrival = std::max(arrival, last_ack_arrival_);
     last_ack_arrival_ = arrival;
-    if (arrival == now) {
+    if (arrival == now && acks_.empty()) {
       on_ack(pid);
       return;
     }
-    const std::uint32_t epoch = producer_epoch_;
-    engine_.schedule_at(arrival, [this, pid, epoch] {
-      if (epoch == producer_epoch_) on_ack(pid);
+    acks_.push_back(PendingAck{arrival, pid});
+    if (ack_listener_ && !engine_.is_pending(ack_event_)) arm_ack_event();
+  }
+
+  // Acks arrive in order at known times. With no ack listener nothing outside the channel sees
+  // the instant one is taken in, so they are taken in lazily, by settle_acks() before anything
+  // that depends on the producer's state (a publish, a timer, a fault, an accessor), instead of
+  // costing an event each. With a listener, an event at the head's arrival keeps them on time.
+  void settle_acks() {
+    if (settling_) return;  // a listener publishing from inside on_ack()
+    settling_ = true;
+    const sim::Time now = engine_.now();
+    while (!acks_.empty() && acks_.front().at <= now) {
+      const std::uint64_t pid = acks_.front().pid;
+      acks_.pop_front();
+      on_ack(pid);
+    }
+    settling_ = false;
+  }
+
+  void arm_ack_event() {
+    if (acks_.empty()) return;
+    ack_event_ = engine_.schedule_at(acks_.front().at, [this] {
+      settle_acks();
+      if (ack_listener_) arm_ack_event();
     });
+  }
+
+  void set_ack_listener(std::function<void(const Write&, sim::Time)> listener) {
+    settle_acks();
+    ack_listener_ = std::move(listener);
+    engine_.cancel(ack_event_);
+    if (ack_listener_) arm_ack_event();
   }
 
   void set_lag_gauge(int q) {
@@ -953,6 +1010,10 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
 
   void apply_next(int c) {
     const Consumer& k = consumers_[static_cast<std::size_t>(c)];
+    // The message was published a fetch round trip ago and its ledger entry is cold by now: start
+    // loading it while other events run.
+    const Partition& p = partitions_[static_cast<std::size_t>(k.applying.partition)];
+    __builtin_prefetch(find(p.log[k.next - p.base].pid));
     engine_.schedule_in(draw(params_.apply_time, apply_rng_),
                         [this, c, e = k.apply_epoch] { on_applied(c, e); });
   }
@@ -1121,6 +1182,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
       throw InvalidArgument("mq channel '" + params_.name + "': crash_broker: down must be >= 0");
     }
     if (broker_lost_) return;
+    settle_acks();  // acks that reached the producer before the crash make their messages done
     ++stats_.broker_crashes;
     broker_process_up_ = false;
     drop_unreplicated();
@@ -1260,6 +1322,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
 
   std::uint64_t lose_broker() {
     if (broker_lost_) return 0;
+    settle_acks();
     broker_lost_ = true;
     std::uint64_t count = 0;
     for (std::size_t q = 0; q < partitions_.size(); ++q) {
@@ -1318,7 +1381,12 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     return n;
   }
 
+  // Accessors settle pending acks first: that only does now what is already due (see
+  // settle_acks()), so the channel is logically unchanged.
+  void settle() const { const_cast<Impl*>(this)->settle_acks(); }
+
   const MqChannelStats& stats() const {
+    settle();
     stats_.stopped = stopped_total_;
     if (!consuming_) stats_.stopped += engine_.now() - stopped_since_;
     return stats_;
@@ -1340,7 +1408,7 @@ MqChannel::~MqChannel() = default;
 void MqChannel::publish(const Write& w) { impl_->publish(w); }
 
 void MqChannel::set_ack_listener(std::function<void(const Write&, sim::Time)> listener) {
-  impl_->ack_listener_ = std::move(listener);
+  impl_->set_ack_listener(std::move(listener));
 }
 
 void MqChannel::set_arrival_listener(std::function<void(const Write&, ApplyResult)> listener) {
@@ -1372,7 +1440,10 @@ const std::vector<sim::SampleSeries>& MqChannel::consumer_lag_time() const {
   return impl_->consumer_lag_time_;
 }
 std::uint64_t MqChannel::backlog() const { return impl_->backlog_; }
-std::uint64_t MqChannel::unacknowledged() const { return impl_->outstanding_; }
+std::uint64_t MqChannel::unacknowledged() const {
+  impl_->settle();
+  return impl_->outstanding_;
+}
 const sim::Histogram& MqChannel::log_residence() const { return impl_->residence_; }
 std::uint64_t MqChannel::unreplicated() const { return impl_->unreplicated(); }
 

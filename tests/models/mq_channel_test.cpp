@@ -491,6 +491,58 @@ TEST(MqChannel, ARequestTimeoutRetriesASlowAckAndDuplicatesWithoutIdempotence) {
   }
 }
 
+TEST(MqChannel, AcksComeAfterTheAppendUnderOneAfterReplicationUnderAllAndAtOnceUnderZero) {
+  // Broker in Shanghai, 15 ms each way, constant append 0.2 ms and replication 1 ms, sparse
+  // publishes: the producer sees its ack one round trip plus the broker's work later.
+  for (const MqAcks acks : {MqAcks::k0, MqAcks::k1, MqAcks::kAll}) {
+    MqChannelParams p;
+    p.acks = acks;
+    Harness h(p, 35, BrokerAt::kReplica);
+    sim::Histogram ack_latency;
+    h.channel->set_ack_listener(
+        [&](const Write& w, Time t) { ack_latency.record((t - w.commit_time).ns()); });
+    h.inserts(50, 500);
+    h.run_until_caught_up(Time(100'000'000'000));
+    const double expected = acks == MqAcks::k0 ? 0 : acks == MqAcks::k1 ? 30.2e6 : 31.2e6;
+    EXPECT_EQ(ack_latency.count(), 500u) << to_string(acks);
+    EXPECT_EQ(static_cast<double>(ack_latency.min()), expected) << to_string(acks);
+    // Now and then a publish comes within 0.2 ms of the one before and waits for its append.
+    EXPECT_NEAR(ack_latency.quantile(0.5), expected, 0.01 * expected) << to_string(acks);
+    EXPECT_LT(static_cast<double>(ack_latency.max()), expected + 1e6) << to_string(acks);
+  }
+}
+
+TEST(MqChannel, AnAckListenerChangesWhenAcksAreSeenAndNothingElse) {
+  // Without a listener acks are taken in lazily; the run must be the same.
+  auto run = [](bool listen) {
+    MqChannelParams p = crash_params(MqAcks::kAll);
+    p.request_timeout = 50_ms;
+    p.replication_time = sim::Distribution::pareto(1e6, 1.2);
+    Harness h(p, 36, BrokerAt::kReplica);
+    std::uint64_t acks = 0;
+    if (listen) h.channel->set_ack_listener([&](const Write&, Time) { ++acks; });
+    h.inserts(2'000, 20'000);
+    h.engine.schedule_at(at_s(4), [&] { h.channel->crash_broker(1_s); });
+    h.engine.schedule_at(at_s(6), [&] { h.link_state(LinkCondition::kDown); });
+    h.engine.schedule_at(at_s(7), [&] { h.link_state(LinkCondition::kUp); });
+    h.run_until_caught_up(Time(100'000'000'000));
+    const auto& s = h.channel->stats();
+    if (listen) {
+      EXPECT_EQ(acks, s.acknowledged);
+    }
+    return std::vector<std::uint64_t>{s.acknowledged,
+                                      s.producer_retries,
+                                      s.appended,
+                                      s.processed,
+                                      s.duplicates,
+                                      s.lost_in_transit,
+                                      static_cast<std::uint64_t>(h.channel->lag().sum())};
+  };
+  const auto quiet = run(false);
+  EXPECT_EQ(quiet, run(true));
+  EXPECT_GT(quiet[1], 100u) << "retries happened";
+}
+
 // --- network and outages ------------------------------------------------------------------------
 
 TEST(MqChannel, ACutConsumePathBreaksTheFetchesUntilTheRetryAfterTheLinkReturns) {
