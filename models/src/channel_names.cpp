@@ -59,6 +59,16 @@ const char* to_string(MqPartitioning partitioning) {
   return "?";
 }
 
+const char* to_string(MqAssignment assignment) {
+  switch (assignment) {
+    case MqAssignment::kRange:
+      return "range";
+    case MqAssignment::kRoundRobin:
+      return "round_robin";
+  }
+  return "?";
+}
+
 ReplicationMode parse_replication_mode(const std::string& name) {
   static constexpr ReplicationMode kAll[] = {ReplicationMode::kAsync, ReplicationMode::kSemiSync};
   return sim::parse_name(name, kAll, "replication mode");
@@ -84,6 +94,11 @@ MqAcks parse_mq_acks(const std::string& text) {
 MqPartitioning parse_mq_partitioning(const std::string& text) {
   static constexpr MqPartitioning kAll[] = {MqPartitioning::kByKey, MqPartitioning::kRoundRobin};
   return sim::parse_name(text, kAll, "partitioning");
+}
+
+MqAssignment parse_mq_assignment(const std::string& text) {
+  static constexpr MqAssignment kAll[] = {MqAssignment::kRange, MqAssignment::kRoundRobin};
+  return sim::parse_name(text, kAll, "assignment");
 }
 
 }  // namespace geodes::models

@@ -22,6 +22,7 @@ TEST(ChannelNames, EveryNameReadsBackToItsEnumerator) {
                     parse_on_duplicate);
   expect_round_trip({MqAcks::k0, MqAcks::k1, MqAcks::kAll}, parse_mq_acks);
   expect_round_trip({MqPartitioning::kByKey, MqPartitioning::kRoundRobin}, parse_mq_partitioning);
+  expect_round_trip({MqAssignment::kRange, MqAssignment::kRoundRobin}, parse_mq_assignment);
   expect_round_trip({ChannelType::kMysqlReplication, ChannelType::kMq}, parse_channel_type);
   expect_round_trip(
       {OplogPlacement::kServer, OplogPlacement::kLocalIndependent, OplogPlacement::kRemote},
