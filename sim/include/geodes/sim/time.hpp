@@ -21,8 +21,8 @@ class Duration {
 
   [[nodiscard]] constexpr std::int64_t ns() const { return ns_; }
   /// The span in seconds, for reports only; never feed it back into the clock.
-  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns_) * 1e-9; }
-  [[nodiscard]] constexpr double millis() const { return static_cast<double>(ns_) * 1e-6; }
+  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns_) / 1e9; }
+  [[nodiscard]] constexpr double millis() const { return static_cast<double>(ns_) / 1e6; }
 
   static constexpr Duration zero() { return Duration(0); }
   static constexpr Duration max() { return Duration(std::numeric_limits<std::int64_t>::max()); }
@@ -51,7 +51,7 @@ class Time {
   constexpr explicit Time(std::int64_t ns) : ns_(ns) {}
 
   [[nodiscard]] constexpr std::int64_t ns() const { return ns_; }
-  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns_) * 1e-9; }
+  [[nodiscard]] constexpr double seconds() const { return static_cast<double>(ns_) / 1e9; }
   /// The span since the start of the run.
   [[nodiscard]] constexpr Duration since_start() const { return Duration(ns_); }
 
