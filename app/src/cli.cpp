@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "geodes/app/demo_mm1.hpp"
+#include "geodes/app/run_command.hpp"
 #include "geodes/app/scenario_check.hpp"
 #include "geodes/app/version.hpp"
 #include "geodes/sim/error.hpp"
@@ -15,6 +16,10 @@ constexpr const char* kUsage =
     "usage: geodes <command> [options]\n"
     "\n"
     "commands:\n"
+    "  run [SCENARIO] [--seed N] [--set key.path=value]... [--out results.h5]\n"
+    "      [--json summary.json] [--quiet]\n"
+    "        run a scenario (default: the built-in login_two_cities) and print its summary;\n"
+    "        --out writes the HDF5 results, --json the summary JSON\n"
     "  check [SCENARIO] [--set key.path=value]... [--json]\n"
     "        validate a scenario (default: the built-in login_two_cities) and explain it as\n"
     "        the four steps, with warnings where the design breaks the lesson's rules\n"
@@ -39,6 +44,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     }
     if (command == "demo-mm1") return run_demo_mm1(rest, out, err);
     if (command == "check") return run_check(rest, out, err);
+    if (command == "run") return run_command(rest, out, err);
     err << "geodes: unknown command '" << command << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const InvalidArgument& e) {
