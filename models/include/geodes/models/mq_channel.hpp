@@ -169,7 +169,9 @@ class MqChannel {
   /// DC: loop prevention by origin, counted nowhere).
   void publish(const Write& w);
 
-  /// Called when the producer sees a publish acknowledged (per `acks`), with the time.
+  /// Called when the producer sees a publish acknowledged (per `acks`), with the time; from inside
+  /// publish() when that is at once (acks 0, or a broker in the source DC with nothing to wait
+  /// for). Setting a listener costs one event per ack; without one, acks are taken in lazily.
   void set_ack_listener(std::function<void(const Write&, sim::Time)> listener);
   /// Called for every message a consumer finishes, redeliveries and duplicates included, with
   /// the store's verdict. Multi-channel tracking counts arrivals with it.
