@@ -196,8 +196,9 @@ class MqChannel {
   /// stop: each consumer finishes the message it is applying and commits; fetched, unapplied
   /// messages are fetched again on resume.
   void set_consuming(bool on);
-  /// The source DC is destroyed now: publishes not yet appended are lost for good (returned, in
-  /// publish order) and the producer stops for good.
+  /// The source DC is destroyed now: publishes not yet appended (or whose copies a broker crash
+  /// dropped) and never processed are lost for good (returned, in publish order) and the producer
+  /// stops for good; later publish() calls count as published and lost.
   std::vector<Write> lose_source();
   /// The broker's DC is destroyed now: every message not yet committed by the group is lost for
   /// good (returned count) and the channel stops for good (publishes not yet appended are lost
