@@ -596,6 +596,78 @@ TEST(MqChannel, ChannelStopPausesConsumptionWithoutDuplicatesAndCountsTheStop) {
   EXPECT_GT(h.channel->lag().max(), 9'900'000'000);
 }
 
+TEST(MqChannel, ASourceOutageKeepsUnsentPublishesAndSendsThemWhenItReturns) {
+  Harness h(exp_apply(10'000), 45, BrokerAt::kReplica);
+  h.inserts(2'000, 100'000);
+  std::uint64_t appended_at_outage = 0;
+  std::uint64_t appended_before_return = 0;
+  h.engine.schedule_at(at_s(5), [&] {
+    h.stop_writes();  // the DC's clients stop with it
+    appended_at_outage = h.channel->stats().appended;
+    h.channel->set_source_up(false);
+  });
+  h.engine.schedule_at(at_s(35), [&] {
+    appended_before_return = h.channel->stats().appended;
+    h.channel->set_source_up(true);
+  });
+  h.run_until_caught_up(Time(200'000'000'000));
+  const auto& s = h.channel->stats();
+  ASSERT_LT(appended_at_outage, h.committed) << "publishes were on the wire";
+  EXPECT_EQ(appended_before_return, appended_at_outage) << "nothing sent while down";
+  EXPECT_EQ(s.lost_in_transit, 0u);
+  EXPECT_EQ(h.replica.size(), h.committed);
+  EXPECT_GT(s.producer_retries, 0u) << "what was unacknowledged went again";
+  EXPECT_GT(h.channel->lag().max(), 29'000'000'000);
+}
+
+TEST(MqChannel, AReplicaOutageStopsTheConsumersWhoResumeFromTheCommittedOffsets) {
+  MqChannelParams p = exp_apply(2'000);
+  p.partitions = 4;
+  p.consumers = 2;
+  p.apply_rule = ApplyRule::kInsertIfAbsent;
+  Harness h(p, 46);
+  h.inserts(3'000, 60'000);  // overloaded: full batches are being applied at the outage
+  std::uint64_t processed_at_outage = 0;
+  std::uint64_t processed_before_return = 0;
+  std::uint64_t window = 0;
+  h.engine.schedule_at(at_s(5), [&] {
+    for (int q = 0; q < 4; ++q) {
+      window += h.channel->processed_offset(q) - h.channel->committed_offset(q);
+    }
+    h.channel->set_replica_up(false);
+    processed_at_outage = h.channel->stats().processed;
+  });
+  h.engine.schedule_at(at_s(25), [&] {
+    processed_before_return = h.channel->stats().processed;
+    h.channel->set_replica_up(true);
+  });
+  h.run_until_caught_up(Time(300'000'000'000));
+  const auto& s = h.channel->stats();
+  EXPECT_EQ(processed_before_return, processed_at_outage);
+  ASSERT_GT(window, 0u);
+  EXPECT_EQ(s.duplicates, window) << "the uncommitted windows are redelivered";
+  EXPECT_EQ(s.rebalances, 1u) << "the group forms again";
+  EXPECT_EQ(h.replica.size(), h.committed);
+}
+
+TEST(MqChannel, ABrokerOutageLongerThanTheDeliveryTimeoutGivesUpWhatWasInFlight) {
+  // The broker's DC is down for 200 s; the producer gives up, 120 s after their first send, the
+  // publishes it had sent and not had acknowledged. Those already in the log are not lost (the
+  // storage is kept); those that were on the wire are. Publishes made during the outage were
+  // never sent: they wait and go when it is back.
+  Harness h(exp_apply(10'000), 47, BrokerAt::kReplica);
+  h.inserts(1'000, 30'000);  // 1 s to about 31 s
+  h.engine.schedule_at(at_s(5), [&] { h.channel->set_broker_up(false); });
+  h.engine.schedule_at(at_s(205), [&] { h.channel->set_broker_up(true); });
+  h.run_until_caught_up(Time(1'000'000'000'000));
+  const auto& s = h.channel->stats();
+  EXPECT_GT(s.lost_producer, 0u) << "about 15 ms of publishes were on the wire at the outage";
+  EXPECT_LT(s.lost_producer, 50u);
+  EXPECT_EQ(s.lost_in_transit, s.lost_producer);
+  EXPECT_EQ(h.replica.size() + s.lost_producer, h.committed);
+  EXPECT_GT(h.channel->lag().max(), 190'000'000'000) << "publishes waited out the outage";
+}
+
 TEST(MqChannel, LosingTheSourceLosesExactlyThePublishesWithNoCopyInTheLog) {
   // Broker across the link: publishes on the wire when Beijing is destroyed never arrive.
   Harness h(exp_apply(10'000), 43, BrokerAt::kReplica);

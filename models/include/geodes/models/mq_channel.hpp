@@ -169,7 +169,9 @@ class MqChannel {
   /// DC: loop prevention by origin, counted nowhere).
   void publish(const Write& w);
 
-  /// Called when the producer sees a publish acknowledged (per `acks`), with the time.
+  /// Called when the producer sees a publish acknowledged (per `acks`), with the time; from inside
+  /// publish() when that is at once (acks 0, or a broker in the source DC with nothing to wait
+  /// for). Setting a listener costs one event per ack; without one, acks are taken in lazily.
   void set_ack_listener(std::function<void(const Write&, sim::Time)> listener);
   /// Called for every message a consumer finishes, redeliveries and duplicates included, with
   /// the store's verdict. Multi-channel tracking counts arrivals with it.
@@ -194,8 +196,9 @@ class MqChannel {
   /// stop: each consumer finishes the message it is applying and commits; fetched, unapplied
   /// messages are fetched again on resume.
   void set_consuming(bool on);
-  /// The source DC is destroyed now: publishes not yet appended are lost for good (returned, in
-  /// publish order) and the producer stops for good.
+  /// The source DC is destroyed now: publishes not yet appended (or whose copies a broker crash
+  /// dropped) and never processed are lost for good (returned, in publish order) and the producer
+  /// stops for good; later publish() calls count as published and lost.
   std::vector<Write> lose_source();
   /// The broker's DC is destroyed now: every message not yet committed by the group is lost for
   /// good (returned count) and the channel stops for good (publishes not yet appended are lost
