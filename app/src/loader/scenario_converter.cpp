@@ -135,10 +135,9 @@ class Converter {
 
   const YamlNode* required(MapReader& m, std::string_view key, const std::string& what) {
     const YamlNode* n = m.get(key);
-    if (n == nullptr && m.ok()) {
-      d_.error(
-          m.key_mark(key), m.path(key),
-          std::string(m.present() ? "" : "") + "the key " + quoted(key) + " is required: " + what);
+    // Inside a section that is itself missing, the section's absence was reported already.
+    if (n == nullptr && m.ok() && m.present()) {
+      d_.error(m.key_mark(key), m.path(key), "the key " + quoted(key) + " is required: " + what);
     }
     return n;
   }
@@ -986,13 +985,14 @@ class Converter {
     bool any_share = false;
     for (std::size_t i = 0; i < rate_given_.size(); ++i) {
       const std::string& path = marks_.business_paths[i];
+      if (rate_given_[i] && share_given_[i]) continue;  // reported as a contradiction already
       if (total > 0 && rate_given_[i]) {
         d_.error(rate_marks_[i], join_path(path, "rate"),
                  "rate is set while workload.rate is set; give either per-business rates, or "
                  "workload.rate with a share for each business");
       }
       if (total == 0 && share_given_[i]) {
-        d_.error(rate_marks_[i], join_path(path, "share"),
+        d_.error(share_marks_[i], join_path(path, "share"),
                  "share is a share of workload.rate, which is not set; set workload.rate "
                  "(e.g. 1k/s), or give this business a rate instead");
       }
@@ -1016,12 +1016,11 @@ class Converter {
     models::BusinessParams b;
     models::BusinessSpec extra;
     b.name = e.key;
-    YamlMark rate_mark = e.value->mark;
     m.integer("tier", b.tier, 1, 100);
     const bool rate = m.quantity("rate", b.arrivals.rate_per_s, Unit::kRate);
     const bool share = m.ratio("share", b.share, Bounds::at_least(0));
-    if (m.has("rate")) rate_mark = m.get("rate")->mark;
-    if (m.has("share")) rate_mark = m.get("share")->mark;
+    const YamlMark rate_mark = m.has("rate") ? m.get("rate")->mark : e.value->mark;
+    const YamlMark share_mark = m.has("share") ? m.get("share")->mark : e.value->mark;
     if (m.has("rate") && m.has("share")) {
       d_.error(*m.get("share"), m.path("share"),
                "rate and share are both set; give a rate (per second) or a share of "
@@ -1068,9 +1067,10 @@ class Converter {
     businesses_.push_back(e.key);
     marks_.businesses.push_back(e.value->mark);
     marks_.business_paths.push_back(path);
-    rate_given_.push_back(rate || (m.has("rate") && !rate));
-    share_given_.push_back(share || (m.has("share") && !share));
+    rate_given_.push_back(rate || m.has("rate"));
+    share_given_.push_back(share || m.has("share"));
     rate_marks_.push_back(rate_mark);
+    share_marks_.push_back(share_mark);
   }
 
   void read_template(MapReader& m, const YamlNode& tn, models::BusinessParams& b) {
@@ -1739,6 +1739,7 @@ class Converter {
   std::vector<bool> rate_given_;
   std::vector<bool> share_given_;
   std::vector<YamlMark> rate_marks_;
+  std::vector<YamlMark> share_marks_;
   models::DiurnalParams default_diurnal_;
   std::vector<models::Burst> default_bursts_;
 };
