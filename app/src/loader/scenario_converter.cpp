@@ -69,29 +69,30 @@ std::vector<std::string> template_roles(Template t) {
 
 constexpr std::size_t kMaxDatacenters = 256;
 
-const std::vector<std::string_view> kMysqlKeys = {
+constexpr std::string_view kMysqlKeys[] = {
     "mode",           "semi_sync_timeout", "threads",      "parallelism",       "apply_time",
     "retry_interval", "apply_rule",        "on_duplicate", "operator_fix_time", "ack_bytes"};
-const std::vector<std::string_view> kMqKeys = {"partitions",
-                                               "partitioning",
-                                               "acks",
-                                               "idempotent",
-                                               "replication_time",
-                                               "append_time",
-                                               "request_timeout",
-                                               "delivery_timeout",
-                                               "consumers",
-                                               "max_poll_records",
-                                               "fetch_max_wait",
-                                               "apply_time",
-                                               "session_timeout",
-                                               "retry_interval",
-                                               "apply_rule",
-                                               "overhead_bytes",
-                                               "broker"};
+constexpr std::string_view kMqKeys[] = {"partitions",
+                                        "partitioning",
+                                        "acks",
+                                        "idempotent",
+                                        "replication_time",
+                                        "append_time",
+                                        "request_timeout",
+                                        "delivery_timeout",
+                                        "consumers",
+                                        "max_poll_records",
+                                        "fetch_max_wait",
+                                        "apply_time",
+                                        "session_timeout",
+                                        "retry_interval",
+                                        "apply_rule",
+                                        "overhead_bytes",
+                                        "broker"};
 
-bool contains(const std::vector<std::string_view>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+template <std::size_t N>
+bool contains(const std::string_view (&keys)[N], std::string_view s) {
+  return std::find(std::begin(keys), std::end(keys), s) != std::end(keys);
 }
 
 class Converter {
