@@ -610,3 +610,24 @@ TEST(ScenarioLoader, ModelValidatorsAreRunOnTheWholeSpec) {
 
 }  // namespace
 }  // namespace geodes::app
+
+namespace geodes::app {
+namespace {
+
+TEST(ScenarioLoader, ARejectedDefinitionIsNotReportedAgainWhereItIsUsed) {
+  // A bad id strategy: the register template and users.id_class do not complain that it is
+  // missing. A bad channel type: the fault on that channel does not complain about its type.
+  std::string text = replace_once(kBase, "id_strategy: segments", "id_strategy: segmnts");
+  text = replace_once(text, "  client:\n", "  client:\n    retries: 1\n");
+  text = replace_once(text, "    initial: 1000\n", "    initial: 1000\n    id_class: accounts\n");
+  text = replace_once(text, "type: mq", "type: kafka");
+  text = replace_once(text, "type: dc_outage\n    target: bj",
+                      "type: broker_crash\n    target: events");
+  const auto ds = diagnostics_of(text);
+  ASSERT_EQ(ds.size(), 2u) << all_messages(ds);
+  EXPECT_EQ(ds[0].key_path, "data.accounts.id_strategy");
+  EXPECT_EQ(ds[1].key_path, "channels.events.type");
+}
+
+}  // namespace
+}  // namespace geodes::app

@@ -423,9 +423,11 @@ class Converter {
       m.count("rows", c.rows);
       m.boolean("unique", c.unique);
       YamlMark strategy_mark = e->value->mark;
+      bool strategy_failed = false;
       std::string strategy_path = path;
       if (const YamlNode* s = m.get("id_strategy")) {
         c.id_strategy = read_id_strategy(*s, m.path("id_strategy"));
+        strategy_failed = !c.id_strategy.has_value();
         strategy_mark = s->mark;
         strategy_path = m.path("id_strategy");
       }
@@ -442,6 +444,7 @@ class Converter {
       spec_.data.push_back(c);
       data_.push_back(e->key);
       marks_.id_strategies.push_back(strategy_mark);
+      strategy_failed_.push_back(strategy_failed);
       marks_.id_strategy_paths.push_back(strategy_path);
     }
     if (dm.ok() && dn != nullptr && dm.entries().empty()) {
@@ -555,16 +558,17 @@ class Converter {
       c.mysql.name = e->key;
       c.mq.name = e->key;
       check_name(d_, e->key_mark, path, e->key);
-      read_channel(*e->value, path, c);
+      channel_failed_.push_back(!read_channel(*e->value, path, c));
       spec_.channels.push_back(c);
       channels_.push_back(e->key);
     }
     cm.finish();
   }
 
-  void read_channel(const YamlNode& n, const std::string& path, models::ChannelSpec& c) {
+  // Returns false when the channel's type is unknown (its other keys cannot be judged).
+  bool read_channel(const YamlNode& n, const std::string& path, models::ChannelSpec& c) {
     MapReader m(d_, &n, path, "a channel: {type: mysql_replication | mq, ...}");
-    if (!m.ok()) return;
+    if (!m.ok()) return false;
     const YamlNode* tn = required(m, "type", "mysql_replication or mq");
     std::optional<models::ChannelType> type;
     if (tn != nullptr) {
@@ -574,7 +578,7 @@ class Converter {
       for (auto k : kMysqlKeys) m.allow({k});
       for (auto k : kMqKeys) m.allow({k});
       m.finish();
-      return;
+      return false;
     }
     c.type = *type;
     if (c.type == models::ChannelType::kMysqlReplication) {
@@ -597,7 +601,7 @@ class Converter {
       m.finish([](const std::string& key) -> std::string {
         return contains(kMqKeys, key) ? " (" + key + " belongs to channels of type mq)" : "";
       });
-      return;
+      return true;
     }
     models::MqChannelParams& p = c.mq;
     m.integer("partitions", p.partitions, 1, 4096);
@@ -642,6 +646,7 @@ class Converter {
                  ? " (" + key + " belongs to channels of type mysql_replication)"
                  : "";
     });
+    return true;
   }
 
   // --- metrics --------------------------------------------------------------------------------
@@ -781,7 +786,7 @@ class Converter {
     }
     if (const YamlNode* c = u.get("id_class")) {
       if (auto r = read_reference(d_, *c, u.path("id_class"), data_, "a data class")) {
-        if (!spec_.data[*r].id_strategy) {
+        if (!spec_.data[*r].id_strategy && !strategy_failed_[*r]) {
           d_.error(*c, u.path("id_class"),
                    "data class " + quoted(data_[*r]) +
                        " has no id_strategy, so it cannot give the initial users their ids");
@@ -1141,7 +1146,7 @@ class Converter {
     switch (*t) {
       case Template::kRegister:
         made = models::register_business(b.name, *classes[0], *classes[1]);
-        if (!spec_.data[classes[0]->value].id_strategy) {
+        if (!spec_.data[classes[0]->value].id_strategy && !strategy_failed_[classes[0]->value]) {
           d_.error(tn, m.path("template"),
                    "template register draws new ids from data class " +
                        quoted(data_[classes[0]->value]) +
@@ -1220,7 +1225,7 @@ class Converter {
           ok = false;
         }
         allocated = true;
-        if (cls && !spec_.data[*cls].id_strategy) {
+        if (cls && !spec_.data[*cls].id_strategy && !strategy_failed_[*cls]) {
           d_.error(*m.get(kinds[0]), m.path(kinds[0]),
                    which + " draws ids from data class " + quoted(data_[*cls]) +
                        ", which has no id_strategy; give that class one (e.g. segments)");
@@ -1599,7 +1604,8 @@ class Converter {
         case FT::kConsumerCrash:
           if (auto r = read_reference(d_, *target, m.path("target"), channels_, "a channel")) {
             f.channel = *r;
-            if (f.type != FT::kChannelStop && spec_.channels[*r].type != models::ChannelType::kMq) {
+            if (f.type != FT::kChannelStop && !channel_failed_[*r] &&
+                spec_.channels[*r].type != models::ChannelType::kMq) {
               d_.error(*target, m.path("target"),
                        std::string(models::to_string(f.type)) + " needs an mq channel; " +
                            quoted(channels_[*r]) + " is of type mysql_replication");
@@ -1736,6 +1742,8 @@ class Converter {
   std::vector<std::string> failed_links_;  // links whose definition was rejected
   std::vector<std::string> data_;
   std::vector<std::string> channels_;
+  std::vector<bool> channel_failed_;   // index = channel; its type was not understood
+  std::vector<bool> strategy_failed_;  // index = data class; its id_strategy was rejected
   std::vector<std::string> businesses_;
   std::vector<bool> rate_given_;
   std::vector<bool> share_given_;
