@@ -1177,8 +1177,7 @@ class Converter {
                    n.describe());
       return;
     }
-    static const std::vector<std::string> kKinds = {"allocate_id", "read", "write", "session",
-                                                    "decrement"};
+    constexpr std::string_view kKinds[] = {"allocate_id", "read", "write", "session", "decrement"};
     // A business that allocates an id anywhere registers users: its steps act on the new id.
     bool registers = false;
     for (const auto& item : n.items) {
@@ -1192,8 +1191,8 @@ class Converter {
       MapReader m(d_, &item, sp, "a step: {read: <data class>, ...}");
       if (!m.ok()) continue;
       std::vector<std::string> kinds;
-      for (const std::string& k : kKinds) {
-        if (m.get(k) != nullptr) kinds.push_back(k);
+      for (std::string_view k : kKinds) {
+        if (m.get(k) != nullptr) kinds.emplace_back(k);
       }
       if (kinds.size() != 1) {
         d_.error(item, sp,
