@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        bench format lint tidy clean
+        test-fuzz bench format lint tidy clean
 
 all: build
 
@@ -29,7 +29,7 @@ build-python:
 demo: build
 	@build/dev/app/geodes demo-mm1
 
-test: build test-cpp test-python test-asan
+test: build test-cpp test-python test-asan test-fuzz
 
 test-cpp:
 	@ctest --preset dev -j $(JOBS)
@@ -42,6 +42,18 @@ test-asan: setup
 	@cmake --build --preset asan -j $(JOBS)
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --preset asan -j $(JOBS)
+
+# The scenario loader under libFuzzer for a bounded time, seeded with scenarios/ and fuzz/corpus/;
+# new inputs go to build/fuzz/corpus (kept between runs), crashes to build/fuzz/ as crash-*.
+FUZZ_SECONDS ?= 60
+test-fuzz: setup
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@mkdir -p build/fuzz/corpus
+	@cd build/fuzz && fuzz/scenario_loader_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -rss_limit_mb=2048 -print_final_stats=1 -dict=../../fuzz/scenario.dict \
+	  corpus ../../scenarios ../../fuzz/corpus 2>fuzz.log || { tail -n 60 fuzz.log; exit 1; }
+	@grep -E "stat::number_of_executed_units|stat::new_units_added" build/fuzz/fuzz.log
 
 bench: setup
 	@cmake --preset release >/dev/null

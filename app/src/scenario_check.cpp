@@ -660,13 +660,13 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
   }
 
   heading(out, "Step 2. Data classes");
-  out << "  " << pad_right("class", 14) << pad_left("size", 7) << pad_left("rows", 7) << "  "
-      << pad_right("unique", 7) << pad_right("id strategy", 15) << pad_left("bound", 7) << "  "
+  out << "  " << pad_right("class", 12) << pad_left("size", 7) << pad_left("rows", 7) << "  "
+      << pad_right("unique", 7) << pad_right("id strategy", 13) << pad_left("bound", 7) << "  "
       << pad_right("lossable", 9) << "recoverable\n";
   for (const models::DataClassSpec& d : s.data) {
-    out << "  " << pad_right(d.name, 14) << pad_left(bytes_text(d.row_bytes), 7)
+    out << "  " << pad_right(d.name, 12) << pad_left(bytes_text(d.row_bytes), 7)
         << pad_left(d.rows == 0 ? std::string("-") : format_count(d.rows), 7) << "  "
-        << pad_right(d.unique ? "yes" : "no", 7) << pad_right(id_strategy_text(s, d), 15)
+        << pad_right(d.unique ? "yes" : "no", 7) << pad_right(id_strategy_text(s, d), 13)
         << pad_left(duration_text(d.bound), 7) << "  " << pad_right(d.lossable ? "yes" : "no", 9)
         << (d.recoverable ? "yes" : "no") << "\n";
   }

@@ -69,29 +69,30 @@ std::vector<std::string> template_roles(Template t) {
 
 constexpr std::size_t kMaxDatacenters = 256;
 
-const std::vector<std::string_view> kMysqlKeys = {
+constexpr std::string_view kMysqlKeys[] = {
     "mode",           "semi_sync_timeout", "threads",      "parallelism",       "apply_time",
     "retry_interval", "apply_rule",        "on_duplicate", "operator_fix_time", "ack_bytes"};
-const std::vector<std::string_view> kMqKeys = {"partitions",
-                                               "partitioning",
-                                               "acks",
-                                               "idempotent",
-                                               "replication_time",
-                                               "append_time",
-                                               "request_timeout",
-                                               "delivery_timeout",
-                                               "consumers",
-                                               "max_poll_records",
-                                               "fetch_max_wait",
-                                               "apply_time",
-                                               "session_timeout",
-                                               "retry_interval",
-                                               "apply_rule",
-                                               "overhead_bytes",
-                                               "broker"};
+constexpr std::string_view kMqKeys[] = {"partitions",
+                                        "partitioning",
+                                        "acks",
+                                        "idempotent",
+                                        "replication_time",
+                                        "append_time",
+                                        "request_timeout",
+                                        "delivery_timeout",
+                                        "consumers",
+                                        "max_poll_records",
+                                        "fetch_max_wait",
+                                        "apply_time",
+                                        "session_timeout",
+                                        "retry_interval",
+                                        "apply_rule",
+                                        "overhead_bytes",
+                                        "broker"};
 
-bool contains(const std::vector<std::string_view>& v, std::string_view s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
+template <std::size_t N>
+bool contains(const std::string_view (&keys)[N], std::string_view s) {
+  return std::find(std::begin(keys), std::end(keys), s) != std::end(keys);
 }
 
 class Converter {
@@ -135,10 +136,9 @@ class Converter {
 
   const YamlNode* required(MapReader& m, std::string_view key, const std::string& what) {
     const YamlNode* n = m.get(key);
-    if (n == nullptr && m.ok()) {
-      d_.error(
-          m.key_mark(key), m.path(key),
-          std::string(m.present() ? "" : "") + "the key " + quoted(key) + " is required: " + what);
+    // Inside a section that is itself missing, the section's absence was reported already.
+    if (n == nullptr && m.ok() && m.present()) {
+      d_.error(m.key_mark(key), m.path(key), "the key " + quoted(key) + " is required: " + what);
     }
     return n;
   }
@@ -423,9 +423,11 @@ class Converter {
       m.count("rows", c.rows);
       m.boolean("unique", c.unique);
       YamlMark strategy_mark = e->value->mark;
+      bool strategy_failed = false;
       std::string strategy_path = path;
       if (const YamlNode* s = m.get("id_strategy")) {
         c.id_strategy = read_id_strategy(*s, m.path("id_strategy"));
+        strategy_failed = !c.id_strategy.has_value();
         strategy_mark = s->mark;
         strategy_path = m.path("id_strategy");
       }
@@ -442,6 +444,7 @@ class Converter {
       spec_.data.push_back(c);
       data_.push_back(e->key);
       marks_.id_strategies.push_back(strategy_mark);
+      strategy_failed_.push_back(strategy_failed);
       marks_.id_strategy_paths.push_back(strategy_path);
     }
     if (dm.ok() && dn != nullptr && dm.entries().empty()) {
@@ -555,16 +558,17 @@ class Converter {
       c.mysql.name = e->key;
       c.mq.name = e->key;
       check_name(d_, e->key_mark, path, e->key);
-      read_channel(*e->value, path, c);
+      channel_failed_.push_back(!read_channel(*e->value, path, c));
       spec_.channels.push_back(c);
       channels_.push_back(e->key);
     }
     cm.finish();
   }
 
-  void read_channel(const YamlNode& n, const std::string& path, models::ChannelSpec& c) {
+  // Returns false when the channel's type is unknown (its other keys cannot be judged).
+  bool read_channel(const YamlNode& n, const std::string& path, models::ChannelSpec& c) {
     MapReader m(d_, &n, path, "a channel: {type: mysql_replication | mq, ...}");
-    if (!m.ok()) return;
+    if (!m.ok()) return false;
     const YamlNode* tn = required(m, "type", "mysql_replication or mq");
     std::optional<models::ChannelType> type;
     if (tn != nullptr) {
@@ -574,7 +578,7 @@ class Converter {
       for (auto k : kMysqlKeys) m.allow({k});
       for (auto k : kMqKeys) m.allow({k});
       m.finish();
-      return;
+      return false;
     }
     c.type = *type;
     if (c.type == models::ChannelType::kMysqlReplication) {
@@ -597,7 +601,7 @@ class Converter {
       m.finish([](const std::string& key) -> std::string {
         return contains(kMqKeys, key) ? " (" + key + " belongs to channels of type mq)" : "";
       });
-      return;
+      return true;
     }
     models::MqChannelParams& p = c.mq;
     m.integer("partitions", p.partitions, 1, 4096);
@@ -642,6 +646,7 @@ class Converter {
                  ? " (" + key + " belongs to channels of type mysql_replication)"
                  : "";
     });
+    return true;
   }
 
   // --- metrics --------------------------------------------------------------------------------
@@ -781,7 +786,7 @@ class Converter {
     }
     if (const YamlNode* c = u.get("id_class")) {
       if (auto r = read_reference(d_, *c, u.path("id_class"), data_, "a data class")) {
-        if (!spec_.data[*r].id_strategy) {
+        if (!spec_.data[*r].id_strategy && !strategy_failed_[*r]) {
           d_.error(*c, u.path("id_class"),
                    "data class " + quoted(data_[*r]) +
                        " has no id_strategy, so it cannot give the initial users their ids");
@@ -986,13 +991,14 @@ class Converter {
     bool any_share = false;
     for (std::size_t i = 0; i < rate_given_.size(); ++i) {
       const std::string& path = marks_.business_paths[i];
+      if (rate_given_[i] && share_given_[i]) continue;  // reported as a contradiction already
       if (total > 0 && rate_given_[i]) {
         d_.error(rate_marks_[i], join_path(path, "rate"),
                  "rate is set while workload.rate is set; give either per-business rates, or "
                  "workload.rate with a share for each business");
       }
       if (total == 0 && share_given_[i]) {
-        d_.error(rate_marks_[i], join_path(path, "share"),
+        d_.error(share_marks_[i], join_path(path, "share"),
                  "share is a share of workload.rate, which is not set; set workload.rate "
                  "(e.g. 1k/s), or give this business a rate instead");
       }
@@ -1016,12 +1022,11 @@ class Converter {
     models::BusinessParams b;
     models::BusinessSpec extra;
     b.name = e.key;
-    YamlMark rate_mark = e.value->mark;
     m.integer("tier", b.tier, 1, 100);
     const bool rate = m.quantity("rate", b.arrivals.rate_per_s, Unit::kRate);
     const bool share = m.ratio("share", b.share, Bounds::at_least(0));
-    if (m.has("rate")) rate_mark = m.get("rate")->mark;
-    if (m.has("share")) rate_mark = m.get("share")->mark;
+    const YamlMark rate_mark = m.has("rate") ? m.get("rate")->mark : e.value->mark;
+    const YamlMark share_mark = m.has("share") ? m.get("share")->mark : e.value->mark;
     if (m.has("rate") && m.has("share")) {
       d_.error(*m.get("share"), m.path("share"),
                "rate and share are both set; give a rate (per second) or a share of "
@@ -1068,9 +1073,10 @@ class Converter {
     businesses_.push_back(e.key);
     marks_.businesses.push_back(e.value->mark);
     marks_.business_paths.push_back(path);
-    rate_given_.push_back(rate || (m.has("rate") && !rate));
-    share_given_.push_back(share || (m.has("share") && !share));
+    rate_given_.push_back(rate || m.has("rate"));
+    share_given_.push_back(share || m.has("share"));
     rate_marks_.push_back(rate_mark);
+    share_marks_.push_back(share_mark);
   }
 
   void read_template(MapReader& m, const YamlNode& tn, models::BusinessParams& b) {
@@ -1140,7 +1146,7 @@ class Converter {
     switch (*t) {
       case Template::kRegister:
         made = models::register_business(b.name, *classes[0], *classes[1]);
-        if (!spec_.data[classes[0]->value].id_strategy) {
+        if (!spec_.data[classes[0]->value].id_strategy && !strategy_failed_[classes[0]->value]) {
           d_.error(tn, m.path("template"),
                    "template register draws new ids from data class " +
                        quoted(data_[classes[0]->value]) +
@@ -1171,8 +1177,7 @@ class Converter {
                    n.describe());
       return;
     }
-    static const std::vector<std::string> kKinds = {"allocate_id", "read", "write", "session",
-                                                    "decrement"};
+    constexpr std::string_view kKinds[] = {"allocate_id", "read", "write", "session", "decrement"};
     // A business that allocates an id anywhere registers users: its steps act on the new id.
     bool registers = false;
     for (const auto& item : n.items) {
@@ -1186,8 +1191,8 @@ class Converter {
       MapReader m(d_, &item, sp, "a step: {read: <data class>, ...}");
       if (!m.ok()) continue;
       std::vector<std::string> kinds;
-      for (const std::string& k : kKinds) {
-        if (m.get(k) != nullptr) kinds.push_back(k);
+      for (std::string_view k : kKinds) {
+        if (m.get(k) != nullptr) kinds.emplace_back(k);
       }
       if (kinds.size() != 1) {
         d_.error(item, sp,
@@ -1219,7 +1224,7 @@ class Converter {
           ok = false;
         }
         allocated = true;
-        if (cls && !spec_.data[*cls].id_strategy) {
+        if (cls && !spec_.data[*cls].id_strategy && !strategy_failed_[*cls]) {
           d_.error(*m.get(kinds[0]), m.path(kinds[0]),
                    which + " draws ids from data class " + quoted(data_[*cls]) +
                        ", which has no id_strategy; give that class one (e.g. segments)");
@@ -1598,7 +1603,8 @@ class Converter {
         case FT::kConsumerCrash:
           if (auto r = read_reference(d_, *target, m.path("target"), channels_, "a channel")) {
             f.channel = *r;
-            if (f.type != FT::kChannelStop && spec_.channels[*r].type != models::ChannelType::kMq) {
+            if (f.type != FT::kChannelStop && !channel_failed_[*r] &&
+                spec_.channels[*r].type != models::ChannelType::kMq) {
               d_.error(*target, m.path("target"),
                        std::string(models::to_string(f.type)) + " needs an mq channel; " +
                            quoted(channels_[*r]) + " is of type mysql_replication");
@@ -1735,10 +1741,13 @@ class Converter {
   std::vector<std::string> failed_links_;  // links whose definition was rejected
   std::vector<std::string> data_;
   std::vector<std::string> channels_;
+  std::vector<bool> channel_failed_;   // index = channel; its type was not understood
+  std::vector<bool> strategy_failed_;  // index = data class; its id_strategy was rejected
   std::vector<std::string> businesses_;
   std::vector<bool> rate_given_;
   std::vector<bool> share_given_;
   std::vector<YamlMark> rate_marks_;
+  std::vector<YamlMark> share_marks_;
   models::DiurnalParams default_diurnal_;
   std::vector<models::Burst> default_bursts_;
 };

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <set>
 #include <utility>
 
 #include "geodes/sim/names.hpp"
@@ -112,10 +111,14 @@ std::optional<std::string> read_name(Diagnostics& d, const YamlNode& n, const st
 std::optional<bool> read_bool(Diagnostics& d, const YamlNode& n, const std::string& path) {
   const auto text = read_scalar(d, n, path, "true or false");
   if (!text) return std::nullopt;
-  static const std::set<std::string> kTrue = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
-  static const std::set<std::string> kFalse = {"false", "False", "FALSE", "no", "No", "off", "Off"};
-  if (kTrue.count(*text) != 0) return true;
-  if (kFalse.count(*text) != 0) return false;
+  constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "on", "On"};
+  constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No", "off", "Off"};
+  for (std::string_view t : kTrue) {
+    if (*text == t) return true;
+  }
+  for (std::string_view f : kFalse) {
+    if (*text == f) return false;
+  }
   d.error(n, path, quoted(*text) + " is not a boolean; allowed: true, false");
   return std::nullopt;
 }
@@ -142,8 +145,9 @@ std::optional<std::int64_t> read_int(Diagnostics& d, const YamlNode& n, const st
                                      std::int64_t min, std::int64_t max) {
   const auto text = read_scalar(d, n, path, "an integer");
   if (!text) return std::nullopt;
-  const Bounds b = Bounds::between(static_cast<double>(min), static_cast<double>(max));
-  const std::string allowed = "; allowed: " + b.describe("an integer");
+  // Exact bounds in the message: as doubles, 2^63 - 1 would print as 2^63.
+  const std::string allowed =
+      "; allowed: an integer from " + std::to_string(min) + " to " + std::to_string(max);
   std::int64_t exact = 0;
   const char* const end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(text->data(), end, exact);
@@ -177,8 +181,8 @@ std::optional<std::uint64_t> read_count(Diagnostics& d, const YamlNode& n, const
                                         std::uint64_t min, std::uint64_t max) {
   const auto text = read_scalar(d, n, path, "a whole number");
   if (!text) return std::nullopt;
-  const Bounds b = Bounds::between(static_cast<double>(min), static_cast<double>(max));
-  const std::string allowed = "; allowed: " + b.describe("a whole number");
+  const std::string allowed =
+      "; allowed: a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   std::uint64_t exact = 0;
   const char* const end = text->data() + text->size();
   const auto [ptr, ec] = std::from_chars(text->data(), end, exact);
