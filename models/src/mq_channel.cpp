@@ -1249,6 +1249,11 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
       engine_.cancel(reconnect_event_);
       return;
     }
+    if (source_lost_) {
+      // A rebuilt source DC: a new producer with an empty buffer (it needs a broker too).
+      source_lost_ = false;
+      producer_stopped_ = broker_lost_;
+    }
     if (producer_stopped_) return;
     try_connect();
     arm_giveup();
@@ -1257,6 +1262,18 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
   void set_broker_up(bool up) {
     if (up == broker_dc_up_) return;
     broker_dc_up_ = up;
+    if (up && broker_lost_) {
+      // A rebuilt broker DC: an empty broker at the old offsets; the group rejoins.
+      broker_lost_ = false;
+      producer_stopped_ = source_lost_;
+      for (Partition& p : partitions_) p.position = p.base;
+      if (replica_up_) rebalance(true);
+      if (!producer_stopped_ && source_up_) {
+        try_connect();
+        arm_giveup();
+      }
+      return;
+    }
     if (up || broker_lost_) return;  // the producer and consumers reconnect at their next retry
     // Storage is kept: nothing is lost, but every connection to the broker breaks.
     drop_producer_session();

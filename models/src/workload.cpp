@@ -18,6 +18,10 @@ std::string business_where(const BusinessParams& b) { return "business '" + b.na
 void validate_steps(const BusinessParams& b, const WorkloadParams& p, std::size_t dc_count) {
   const std::string where = business_where(b);
   if (b.steps.empty()) throw InvalidArgument(where + "steps is empty; a business needs steps");
+  if (!(b.roaming >= 0 && b.roaming <= 1)) {
+    throw InvalidArgument(where + "roaming is " + std::to_string(b.roaming) +
+                          "; it must be in [0, 1]");
+  }
   if (!std::isfinite(b.zipf_exponent) || b.zipf_exponent < 0) {
     throw InvalidArgument(where + "zipf_exponent is " + std::to_string(b.zipf_exponent) +
                           "; it must be a finite number >= 0 (0 is uniform)");
@@ -159,12 +163,14 @@ struct Workload::Business {
         arrivals(effective_arrivals(p, b), business_where(b)),
         arrival_rng(seed, "workload/" + b.name + "/arrivals"),
         user_rng(seed, "workload/" + b.name + "/users"),
+        roam_rng(seed, "workload/" + b.name + "/roaming"),
         registers(registers_users(b)) {}
 
   BusinessParams params;
   ArrivalProcess arrivals;
   sim::Rng arrival_rng;
   sim::Rng user_rng;
+  sim::Rng roam_rng;
   std::optional<ZipfSampler> zipf;  // rebuilt when the number of registered users changes
   bool registers;
 };
@@ -316,6 +322,11 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   op.user = user;
   op.home = routing_.home(user);
   op.start = engine_.now();
+  if (bus.params.roaming > 0 && dc_count_ > 1 && bus.roam_rng.bernoulli(bus.params.roaming)) {
+    const auto other = static_cast<std::uint32_t>(bus.roam_rng.below(dc_count_ - 1));
+    op.roaming = true;
+    op.roam_dc = DcId{other >= op.home.value ? other + 1 : other};
+  }
   ++stats_.in_flight;
   if (stats_.in_flight > stats_.peak_in_flight) stats_.peak_in_flight = stats_.in_flight;
   start_attempt(index);
@@ -327,7 +338,7 @@ void Workload::start_attempt(std::uint32_t index) {
   ++op.attempts;
   op.step = 0;
   op.new_id = 0;
-  op.dc = gslb_.route(op.home);
+  op.dc = op.roaming && gslb_.believed_up(op.roam_dc) ? op.roam_dc : gslb_.route(op.home);
   op.deadline = engine_.now() + params_.client.timeout;
   if (!access_.dc_up(op.dc)) {
     fail_attempt(index, FailureCause::kDcDown);

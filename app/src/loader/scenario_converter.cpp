@@ -1035,6 +1035,7 @@ class Converter {
     m.number("value_per_op", extra.value_per_op, Bounds::at_least(0));
     m.ratio("target", extra.target_success, {0, 1, true, false});
     m.number("zipf", b.zipf_exponent, Bounds::between(0, 100));
+    m.ratio("roaming", b.roaming, {0, 1, false, false});
     b.arrivals.diurnal = default_diurnal_;
     if (const YamlNode* dn = m.get("diurnal")) {
       if (auto v = read_diurnal(*dn, m.path("diurnal"))) b.arrivals.diurnal = *v;

@@ -81,6 +81,11 @@ struct BusinessParams {
   /// Popularity of users (Zipf exponent over registration order: the earliest registered user is
   /// the most active); 0 is uniform. Ignored by businesses that register users.
   double zipf_exponent = 1.0;
+  /// Share of its ops served at a DC other than the user's home (a travelling user, a DNS that
+  /// ignores unitization; typically reads such as login, while writes go home), in [0, 1]: such
+  /// an op goes to a uniformly drawn other DC while the GSLB believes it up, else where the GSLB
+  /// routes the user. 0 draws nothing.
+  double roaming = 0;
   std::vector<Step> steps;
 };
 

@@ -198,11 +198,14 @@ class MqChannel {
   void set_consuming(bool on);
   /// The source DC is destroyed now: publishes not yet appended (or whose copies a broker crash
   /// dropped) and never processed are lost for good (returned, in publish order) and the producer
-  /// stops for good; later publish() calls count as published and lost.
+  /// stops; publish() calls until the DC is rebuilt count as published and lost. A later
+  /// set_source_up(true) is the rebuilt DC: a new producer with an empty buffer.
   std::vector<Write> lose_source();
   /// The broker's DC is destroyed now: every message not yet committed by the group is lost for
-  /// good (returned count) and the channel stops for good (publishes not yet appended are lost
-  /// too; batches the consumers had fetched are dropped with their sessions).
+  /// good (returned count) and the channel stops (publishes not yet appended are lost too;
+  /// batches the consumers had fetched are dropped with their sessions). A later
+  /// set_broker_up(true) is the rebuilt DC: an empty broker, continuing the offsets; the group
+  /// rejoins.
   std::uint64_t lose_broker();
 
   [[nodiscard]] const std::string& name() const;

@@ -241,6 +241,8 @@ class Workload {
     std::uint32_t attempts = 0;
     std::uint32_t step = 0;
     std::uint64_t new_id = 0;
+    bool roaming = false;
+    DcId roam_dc;  // where a roaming op asks to be served
   };
   // What one step did: continue now, continue after `wait`, or fail with `cause` (after `wait`).
   // `no_answer`: a call that will never return; the attempt times out at its deadline.

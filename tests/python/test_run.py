@@ -1,0 +1,129 @@
+"""geodes.load_scenario / run / Results / open_results: the Python face of `geodes run`."""
+
+import json
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import geodes
+
+# A short version of the built-in scenario keeps the suite fast.
+SHORT = {"duration": "150s", "warmup": "10s", "drain": "30s"}
+
+
+@pytest.fixture(scope="module")
+def short_run():
+    return geodes.run(overrides=SHORT)
+
+
+def test_the_builtin_default_loads_and_describes_itself():
+    s = geodes.load_scenario()
+    assert s.name == "login_two_cities"
+    assert s.datacenters == ["bj", "sh"]
+    assert "accounts" in s.data_classes
+    assert "login" in s.businesses
+    assert s.duration_s == 900.0
+    assert s.set(duration="2m").duration_s == 120.0
+    assert s.duration_s == 900.0, "scenarios are immutable"
+
+
+def test_a_dict_scenario_with_a_typo_raises_scenario_error_naming_the_key():
+    text = geodes.load_scenario().text
+    assert "workload" in text
+    bad = {"name": "x", "topology": {"datacenters": {"a": {"city": "A"}}}, "workloda": {}}
+    with pytest.raises(geodes.ScenarioError, match="workloda") as e:
+        geodes.load_scenario(bad)
+    assert "did you mean 'workload'" in str(e.value)
+    assert isinstance(e.value, ValueError)
+
+
+def test_a_bad_override_raises_and_names_the_set_argument():
+    with pytest.raises(geodes.ScenarioError, match="workload.rate"):
+        geodes.load_scenario(overrides={"workload.rate": "-5/s"})
+    with pytest.raises(geodes.ScenarioError, match="cannot read"):
+        geodes.load_scenario("/nonexistent/scenario.yaml")
+
+
+def test_a_run_returns_the_summary_and_tables(short_run):
+    r = short_run
+    assert r.complete
+    s = r.summary
+    assert s["scenario"] == "login_two_cities"
+    assert s["sim_time_s"] == pytest.approx(180.0)
+    b = r.businesses()
+    assert isinstance(b, pd.DataFrame)
+    assert b.loc["login", "attempted"] > 1000
+    assert 0.0 <= b.loc["login", "success_ratio"] <= 1.0
+    d = r.data()
+    assert d.loc["accounts", "writes"] > 100
+    assert r.channels().shape[0] >= 2
+
+
+def test_lag_histograms_and_series_are_numpy_and_pandas(short_run):
+    h = short_run.lag("accounts")
+    assert h.total > 0
+    # Beijing-Shanghai one way is about 14 ms: the median lag is at least that.
+    assert 10.0 < h.quantile_ms(0.5) < 100.0
+    per_dc = short_run.lag("accounts", "sh")
+    assert 0 < per_dc.total <= h.total
+    names = short_run.series_names
+    assert "availability/login" in names
+    ts = short_run.series("availability/login")
+    assert ts.index.name == "t_s"
+    assert ts.attrs["unit"] == "ratio"
+    assert np.nanmax(ts["mean"].to_numpy()) <= 1.0
+    faults = short_run.faults()
+    assert list(faults.columns) == ["type", "target", "start_s", "end_s", "detail"]
+
+
+def test_the_same_seed_gives_identical_results_and_another_seed_differs():
+    a = geodes.run(overrides=SHORT, seed=5)
+    b = geodes.run(overrides=SHORT, seed=5)
+    c = geodes.run(overrides=SHORT, seed=6)
+    assert a.summary_json(False) == b.summary_json(False)
+    assert a.fingerprint == b.fingerprint
+    assert a.fingerprint != c.fingerprint
+
+
+def test_runs_in_threads_release_the_gil_and_agree_with_a_serial_run():
+    serial = geodes.run(overrides=SHORT, seed=3).summary_json(False)
+    out = [None, None]
+
+    def work(i):
+        out[i] = geodes.run(overrides=SHORT, seed=3).summary_json(False)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == [serial, serial]
+
+
+def test_results_round_trip_through_hdf5(short_run, tmp_path):
+    path = tmp_path / "r.h5"
+    short_run.to_hdf5(path)
+    f = geodes.open_results(path)
+    assert f.complete
+    assert f.summary == json.loads(short_run.summary_json(True))
+    assert f.meta["seed"] == short_run.seed
+    assert "name: login_two_cities" in f.scenario_text
+    merged = f.lag("accounts")
+    mem = short_run.lag("accounts")
+    assert merged.total == mem.total
+    np.testing.assert_array_equal(merged.count, mem.count)
+    ts_file = f.series("availability/login")
+    ts_mem = short_run.series("availability/login")
+    np.testing.assert_array_equal(ts_file["mean"].to_numpy(), ts_mem["mean"].to_numpy())
+    assert sorted(f.series_names) == sorted(short_run.series_names)
+    assert len(f.faults()) == len(short_run.faults())
+    assert f.businesses().loc["login", "attempted"] == short_run.businesses().loc["login",
+                                                                                  "attempted"]
+
+
+def test_check_reports_the_four_steps():
+    report = geodes.load_scenario().check()
+    assert isinstance(report, dict)
+    assert json.dumps(report)
