@@ -9,4 +9,5 @@ PYBIND11_MODULE(_core, m) {
   geodes::python::register_errors(m);
   geodes::python::register_sim(m);
   geodes::python::register_models(m);
+  geodes::python::register_run(m);
 }

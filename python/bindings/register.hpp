@@ -8,5 +8,6 @@ namespace geodes::python {
 void register_errors(pybind11::module_& m);
 void register_sim(pybind11::module_& m);
 void register_models(pybind11::module_& m);
+void register_run(pybind11::module_& m);
 
 }  // namespace geodes::python

@@ -60,6 +60,7 @@ def mm1_replication(
 
     Raises:
         ScenarioError: for rates or counts out of range.
+
     """
     if isinstance(link_latency, str):
         latency_ns = int(round(_core.parse_quantity(link_latency, "time")))

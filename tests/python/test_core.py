@@ -1,9 +1,8 @@
 import math
 
+import geodes
 import numpy as np
 import pytest
-
-import geodes
 
 
 def test_the_version_is_the_projects():

@@ -1,8 +1,7 @@
 import statistics
 
-import pytest
-
 import geodes
+import pytest
 
 
 def test_mm1_lag_matches_theory_across_replications():

@@ -3,11 +3,10 @@
 import json
 import threading
 
+import geodes
 import numpy as np
 import pandas as pd
 import pytest
-
-import geodes
 
 # A short version of the built-in scenario keeps the suite fast.
 SHORT = {"duration": "150s", "warmup": "10s", "drain": "30s"}
@@ -119,8 +118,9 @@ def test_results_round_trip_through_hdf5(short_run, tmp_path):
     np.testing.assert_array_equal(ts_file["mean"].to_numpy(), ts_mem["mean"].to_numpy())
     assert sorted(f.series_names) == sorted(short_run.series_names)
     assert len(f.faults()) == len(short_run.faults())
-    assert f.businesses().loc["login", "attempted"] == short_run.businesses().loc["login",
-                                                                                  "attempted"]
+    assert (
+        f.businesses().loc["login", "attempted"] == short_run.businesses().loc["login", "attempted"]
+    )
 
 
 def test_check_reports_the_four_steps():

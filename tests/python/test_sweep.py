@@ -1,10 +1,9 @@
 """geodes.sweep: the same table whatever the executor (local threads, one thread, Dask)."""
 
+import geodes
 import pandas as pd
 import pytest
 from dask import distributed
-
-import geodes
 from geodes.sweep import grid_points
 
 SHORT = {"duration": "90s", "warmup": "10s", "drain": "20s"}
@@ -33,8 +32,9 @@ def test_the_table_is_identical_on_one_thread_two_threads_and_a_dask_cluster():
     one = geodes.sweep(base(), GRID, seeds=[1, 2], workers=1)
     two = geodes.sweep(base(), GRID, seeds=[1, 2], workers=2)
     pd.testing.assert_frame_equal(one, two)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as client:
             on_dask = geodes.sweep(base(), GRID, seeds=[1, 2], client=client)
     pd.testing.assert_frame_equal(one, on_dask)
