@@ -26,8 +26,13 @@ build-cpp:
 build-python:
 	@$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 
+# The main job: the built-in two-city login scenario, its summary on the terminal, its results in
+# build/demo/ (HDF5 and summary JSON).
 demo: build
-	@build/dev/app/geodes demo-mm1
+	@mkdir -p build/demo
+	@build/dev/app/geodes run --out build/demo/results.h5 --json build/demo/summary.json
+	@echo "results: build/demo/results.h5 (HDF5, docs/results.md), build/demo/summary.json"
+
 
 test: build test-cpp test-python test-asan test-fuzz
 
