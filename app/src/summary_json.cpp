@@ -64,6 +64,7 @@ Json businesses(const std::vector<models::BusinessResult>& list) {
     j["tier"] = b.tier;
     j["failures"] = counts_by_name(b.failures);
     j["cost"] = number(b.cost);
+    j["revenue_lost"] = number(b.revenue_lost);
   }
   return out;
 }
@@ -83,6 +84,14 @@ Json data_classes(const std::vector<models::DataClassResult>& list) {
     j["uniqueness_conflicts"] = d.uniqueness_conflicts;
     j["regenerated"] = d.regenerated;
     j["rpo_s"] = number(d.rpo_s);
+    Json fb = Json::object();
+    fb["calls"] = d.fallback.calls;
+    fb["found"] = d.fallback.found;
+    fb["not_found"] = d.fallback.not_found;
+    fb["owner_down"] = d.fallback.owner_down;
+    fb["unreachable"] = d.fallback.unreachable;
+    fb["latency_ms"] = lag_ms(d.fallback.latency_ns);
+    j["fallback"] = std::move(fb);
     Json replicas = Json::object();
     for (const models::ReplicaLagResult& r : d.replicas) {
       Json& rj = new_entry(replicas, r.dc, ("replicas of data class '" + d.name + "'").c_str());
@@ -119,6 +128,9 @@ Json compensation(const models::CompensationResult& c) {
   j["affected_ratio"] = number(c.affected_ratio());
   j["cost"] = number(c.cost);
   j["by_cause"] = counts_by_name(c.by_cause);
+  Json costs = Json::object();
+  for (const auto& [name, cost] : c.cost_by_cause) costs[name] = number(cost);
+  j["cost_by_cause"] = std::move(costs);
   j["users"] = c.users;
   j["target_ratio"] = number(c.target_ratio);
   return j;

@@ -77,7 +77,9 @@ CompensationResult Compensation::result(std::uint64_t users) const {
   for (std::size_t c = 0; c < kCompensationCauseCount; ++c) {
     const auto cause = static_cast<CompensationCause>(c);
     r.by_cause.emplace_back(to_string(cause), by_cause_[c]);
-    r.cost += static_cast<double>(by_cause_[c]) * price(cause);
+    const double cost = static_cast<double>(by_cause_[c]) * price(cause);
+    r.cost_by_cause.emplace_back(to_string(cause), cost);
+    r.cost += cost;
   }
   return r;
 }

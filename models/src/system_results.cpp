@@ -106,6 +106,9 @@ RunResults System::Impl::results() const {
     for (const Reconciliation& job : reconciliations) {
       if (oplogs[job.oplog]->spec().data_class == cls) d.recovered += job.recovered;
     }
+    const FallbackCounts& fb = workload->fallback_counts(cls);
+    d.fallback = FallbackResult{fb.calls,      fb.found,       fb.not_found,
+                                fb.owner_down, fb.unreachable, fb.latency_ns};
 
     // Lost: acknowledged, the newest version of its key, and held by no DC that should hold it
     // and by no surviving oplog. Regenerated data is never lost, only re-created.
@@ -200,6 +203,9 @@ RunResults System::Impl::results() const {
     }
     const double target =
         spec.businesses.empty() ? BusinessSpec{}.target_success : spec.businesses[b].target_success;
+    const double value =
+        spec.businesses.empty() ? BusinessSpec{}.value_per_op : spec.businesses[b].value_per_op;
+    br.revenue_lost = static_cast<double>(counts.failed) * value;
     br.rto_s = -1;
     for (std::size_t i = 0; i < occurrences.size(); ++i) {
       const double rto = availability->rto_s(id, occurrences[i].start, occurrences[i].end, target,
@@ -321,6 +327,19 @@ RunResults System::Impl::results() const {
       if (destructions[x].occurrence != i) continue;
       detail.push_back("lost " + std::to_string(lost_by_destruction[x]) + " writes, RPO " +
                        seconds_text(rpo_by_destruction[x]));
+      for (const Reconciliation& job : reconciliations) {
+        if (job.faulted != destructions[x].dc || job.started < o.start ||
+            (i + 1 < occurrences.size() && job.started > occurrences[i + 1].start &&
+             occurrences[i + 1].fault == o.fault)) {
+          continue;
+        }
+        const std::string what = spec.data[oplogs[job.oplog]->spec().data_class.value].name;
+        detail.push_back("oplog " + what + ": recovered " + std::to_string(job.recovered) +
+                         ", repaired " + std::to_string(job.repaired) +
+                         (job.finished == sim::Time::max()
+                              ? std::string(", unfinished")
+                              : ", done at " + seconds_text(job.finished.seconds())));
+      }
     }
     for (std::size_t b = 0; b < rto_by_occurrence[i].size(); ++b) {
       const double rto = rto_by_occurrence[i][b];

@@ -37,11 +37,11 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
                            "fingerprint", "faults"}));
   EXPECT_EQ(keys(j["businesses"]["login"]),
             (Keys{"attempted", "succeeded", "success_ratio", "rto_s", "rto_status", "tier",
-                  "failures", "cost"}));
+                  "failures", "cost", "revenue_lost"}));
   EXPECT_EQ(keys(j["data"]["accounts"]),
             (Keys{"writes", "lag_ms", "bound_violations", "stale_reads", "lost", "recovered",
                   "divergent_keys", "order_violations", "uniqueness_conflicts", "regenerated",
-                  "rpo_s", "replicas"}));
+                  "rpo_s", "fallback", "replicas"}));
   const Keys lag{"mean", "p50", "p99", "p999", "max"};
   EXPECT_EQ(keys(j["data"]["accounts"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["data"]["accounts"]["replicas"]["beijing"]["lag_ms"]), lag);
@@ -50,7 +50,7 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
                   "data_class", "source", "replica", "path", "errors_1062", "disconnected_s"}));
   EXPECT_EQ(keys(j["channels"]["mq_accounts"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["compensation"]), (Keys{"affected_users", "affected_ratio", "cost", "by_cause",
-                                           "users", "target_ratio"}));
+                                           "cost_by_cause", "users", "target_ratio"}));
   EXPECT_EQ(keys(j["faults"][0]), (Keys{"type", "target", "start_s", "end_s", "detail"}));
 }
 

@@ -35,7 +35,8 @@ struct BusinessResult {
   /// Seconds from the first fault's start until the success ratio is back at target; < 0 when
   /// never hurt, +inf (as a large value) when it never recovered.
   double rto_s = -1;
-  double cost = 0;  ///< compensation bill attributed to this business
+  double cost = 0;          ///< compensation bill attributed to this business
+  double revenue_lost = 0;  ///< failed ops times the business's value per op
   [[nodiscard]] double success_ratio() const {
     return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted);
   }
@@ -45,6 +46,16 @@ struct BusinessResult {
 struct ReplicaLagResult {
   std::string dc;
   sim::Histogram lag_ns;  ///< first arrival over any channel
+};
+
+/// What access fallback (sync + access) did for one data class.
+struct FallbackResult {
+  std::uint64_t calls = 0;        ///< local misses that asked the owner DC
+  std::uint64_t found = 0;        ///< the owner had the row
+  std::uint64_t not_found = 0;    ///< the owner had none either
+  std::uint64_t owner_down = 0;   ///< the owner DC was down
+  std::uint64_t unreachable = 0;  ///< the path was cut or the answer came after the timeout
+  sim::Histogram latency_ns;      ///< round trips of answered calls
 };
 
 struct DataClassResult {
@@ -61,6 +72,7 @@ struct DataClassResult {
   std::uint64_t uniqueness_conflicts = 0;
   std::uint64_t regenerated = 0;  ///< rows re-created on a miss (regenerate classes)
   double rpo_s = 0;               ///< longest commit-to-fault span of a lost write
+  FallbackResult fallback;        ///< zeros when the class has no access fallback
 };
 
 struct ChannelResult {
@@ -109,6 +121,8 @@ struct CompensationResult {
   double target_ratio = 0.9999;  ///< share of users the design aims to protect
   /// Affected users by cause: "op_failed", "data_lost", "stale_data", "forced_relogin".
   std::vector<std::pair<std::string, std::uint64_t>> by_cause;
+  /// The bill by cause (affected users times the cause's price), in by_cause's order.
+  std::vector<std::pair<std::string, double>> cost_by_cause;
   [[nodiscard]] double affected_ratio() const {
     return users == 0 ? 0.0 : static_cast<double>(affected_users) / static_cast<double>(users);
   }
