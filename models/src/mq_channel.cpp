@@ -18,29 +18,12 @@
 #include <utility>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/mix.hpp"
 #include "geodes/sim/rng.hpp"
 
 namespace geodes::models {
 
 namespace {
-
-Path reversed(const Path& p) {
-  Path r;
-  r.from = p.to;
-  r.to = p.from;
-  r.links.assign(p.links.rbegin(), p.links.rend());
-  r.dcs.assign(p.dcs.rbegin(), p.dcs.rend());
-  return r;
-}
-
-// SplitMix64's finaliser: spreads consecutive keys evenly over partitions.
-std::uint64_t mix_key(std::uint64_t k) {
-  k ^= k >> 30;
-  k *= 0xbf58476d1ce4e5b9ULL;
-  k ^= k >> 27;
-  k *= 0x94d049bb133111ebULL;
-  return k ^ (k >> 31);
-}
 
 sim::Duration draw(const sim::Distribution& d, sim::Rng& rng) {
   const double ns = d.sample(rng);
@@ -409,7 +392,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     }
     // Rows of different tables with the same id are different rows: mix the class in.
     const std::uint64_t row = w.key ^ (std::uint64_t{w.data_class.value} * 0x9e3779b97f4a7c15ULL);
-    return static_cast<std::uint32_t>(mix_key(row) % n);
+    return static_cast<std::uint32_t>(sim::mix64(row) % n);
   }
 
   // REQUIRES: the connection is open and the source up.

@@ -5,28 +5,11 @@
 #include <utility>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/mix.hpp"
 
 namespace geodes::models {
 
 namespace {
-
-Path reversed(const Path& p) {
-  Path r;
-  r.from = p.to;
-  r.to = p.from;
-  r.links.assign(p.links.rbegin(), p.links.rend());
-  r.dcs.assign(p.dcs.rbegin(), p.dcs.rend());
-  return r;
-}
-
-// SplitMix64's finaliser: spreads consecutive keys evenly over workers.
-std::uint64_t mix_key(std::uint64_t k) {
-  k ^= k >> 30;
-  k *= 0xbf58476d1ce4e5b9ULL;
-  k ^= k >> 27;
-  k *= 0x94d049bb133111ebULL;
-  return k ^ (k >> 31);
-}
 
 void validate(const MysqlChannelParams& p, const Path& path, const Store& source,
               const Store& replica) {
@@ -380,7 +363,7 @@ void MysqlChannel::send_ack(std::uint64_t position) {
 std::size_t MysqlChannel::worker_for(const Write& w) const {
   // Rows of different tables with the same id are different rows: mix the class in.
   const std::uint64_t row = w.key ^ (std::uint64_t{w.data_class.value} * 0x9e3779b97f4a7c15ULL);
-  return static_cast<std::size_t>(mix_key(row) % workers_.size());
+  return static_cast<std::size_t>(sim::mix64(row) % workers_.size());
 }
 
 void MysqlChannel::dispatch() {

@@ -32,15 +32,6 @@ namespace system_detail {
 
 inline std::string str(std::uint64_t v) { return std::to_string(v); }
 
-inline Path reversed(const Path& p) {
-  Path r;
-  r.from = p.to;
-  r.to = p.from;
-  r.links.assign(p.links.rbegin(), p.links.rend());
-  r.dcs.assign(p.dcs.rbegin(), p.dcs.rend());
-  return r;
-}
-
 inline bool live(const Row* row) { return row != nullptr && !row->deleted; }
 
 // True iff `row` holds `v` or a version newer than it.

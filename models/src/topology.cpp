@@ -287,6 +287,15 @@ Path Topology::shortest_path(DcId from, DcId to, const std::vector<LinkId>& allo
   return make_path(from, links);
 }
 
+Path reversed(const Path& path) {
+  Path r;
+  r.from = path.to;
+  r.to = path.from;
+  r.links.assign(path.links.rbegin(), path.links.rend());
+  r.dcs.assign(path.dcs.rbegin(), path.dcs.rend());
+  return r;
+}
+
 double Topology::median_latency_ns(const Path& path) const {
   double sum = 0;
   for (const LinkId l : path.links) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/mix.hpp"
 #include "geodes/sim/names.hpp"
 
 namespace geodes::models {
@@ -13,14 +14,8 @@ namespace {
 
 __extension__ typedef unsigned __int128 Uint128;  // NOLINT(modernize-use-using)
 
-// SplitMix64's finaliser: a bijection on 64-bit values whose output bits all depend on every input
-// bit, so consecutive user ids land on unrelated DCs.
-std::uint64_t mix(std::uint64_t k) {
-  k += 0x9e3779b97f4a7c15ULL;
-  k = (k ^ (k >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  k = (k ^ (k >> 27)) * 0x94d049bb133111ebULL;
-  return k ^ (k >> 31);
-}
+// SplitMix64 (an increment, then its finaliser): consecutive user ids land on unrelated DCs.
+std::uint64_t mix(std::uint64_t k) { return sim::mix64(k + 0x9e3779b97f4a7c15ULL); }
 
 std::string range_text(const IdRange& r) {
   return "[" + std::to_string(r.first) + ", " + std::to_string(r.last) + "] -> DC " +

@@ -1,5 +1,7 @@
 #include "geodes/sim/rng.hpp"
 
+#include "geodes/sim/mix.hpp"
+
 namespace geodes::sim {
 
 namespace {
@@ -7,12 +9,7 @@ namespace {
 // __extension__ keeps -Wpedantic quiet about the GCC/Clang 128-bit integer.
 __extension__ typedef unsigned __int128 Uint128;  // NOLINT(modernize-use-using)
 
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+std::uint64_t splitmix64(std::uint64_t& x) { return mix64(x += 0x9e3779b97f4a7c15ULL); }
 
 std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 0xcbf29ce484222325ULL;

@@ -46,6 +46,9 @@ struct Path {
   std::vector<DcId> dcs;  ///< every DC on the route, endpoints included, in order
 };
 
+/// The same route travelled the other way (from `path.to` to `path.from`).
+Path reversed(const Path& path);
+
 /// What a set of paths has in common. Each entry lists the indexes (into the queried set) of the
 /// paths that share the element; only elements shared by two or more paths appear.
 struct SharedFate {
