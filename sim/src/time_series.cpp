@@ -43,8 +43,17 @@ void SampleSeries::record(Time t, double value) {
   if (!std::isfinite(value)) {
     throw InvalidArgument("SampleSeries::record: value is not finite");
   }
-  const auto i = static_cast<std::size_t>(t.since_start() / interval_);
-  if (i >= slots_.size()) slots_.resize(i + 1);
+  std::size_t i = open_index_;
+  if (t.ns() < open_start_ns_ || t.ns() >= open_end_ns_) {
+    const std::int64_t iv = interval_.ns();
+    i = static_cast<std::size_t>(t.ns() / iv);
+    if (i >= slots_.size()) slots_.resize(i + 1);
+    open_index_ = i;
+    open_start_ns_ = t.ns() - t.ns() % iv;
+    open_end_ns_ = open_start_ns_ > std::numeric_limits<std::int64_t>::max() - iv
+                       ? std::numeric_limits<std::int64_t>::max()
+                       : open_start_ns_ + iv;
+  }
   Slot& s = slots_[i];
   if (s.count == 0) {
     s.min = value;
@@ -107,6 +116,8 @@ void GaugeSeries::set(Time t, double level) {
     now_ = t;
   }
   level_ = level;
+  level_is_whole_ = std::trunc(level) == level && std::fabs(level) < 0x1p62;
+  level_whole_ = level_is_whole_ ? static_cast<std::int64_t>(level) : 0;
 }
 
 void GaugeSeries::close(Time end) {
@@ -128,7 +139,11 @@ void GaugeSeries::cover(Slot& s, std::int64_t len) const {
     s.max = std::max(s.max, level_);
   }
   s.covered_ns += len;
-  s.integral += static_cast<long double>(level_) * static_cast<long double>(len);
+  if (level_is_whole_) {
+    s.whole += static_cast<Whole>(level_whole_) * len;
+  } else {
+    s.fractional += static_cast<long double>(level_) * static_cast<long double>(len);
+  }
   s.last = level_;
 }
 
@@ -172,7 +187,7 @@ double GaugeSeries::mean(std::size_t i) const {
   const Slot& s = at(i);
   return s.covered_ns == 0
              ? kNaN
-             : static_cast<double>(s.integral / static_cast<long double>(s.covered_ns));
+             : static_cast<double>(integral(s) / static_cast<long double>(s.covered_ns));
 }
 double GaugeSeries::min(std::size_t i) const {
   const Slot& s = at(i);
@@ -204,15 +219,18 @@ double GaugeSeries::time_average(Time from, Time to) const {
                           std::to_string(to.ns()) +
                           ") ns does not start and end on interval boundaries");
   }
-  long double integral = 0;
+  Whole whole = 0;
+  long double fractional = 0;
   std::int64_t covered = 0;
   const auto first = static_cast<std::size_t>(lo.ns() / iv);
   const auto last = static_cast<std::size_t>((hi.ns() - 1) / iv);
   for (std::size_t i = first; i <= last; ++i) {
-    integral += slots_[i].integral;
+    whole += slots_[i].whole;
+    fractional += slots_[i].fractional;
     covered += slots_[i].covered_ns;
   }
-  return static_cast<double>(integral / static_cast<long double>(covered));
+  return static_cast<double>((static_cast<long double>(whole) + fractional) /
+                             static_cast<long double>(covered));
 }
 
 }  // namespace geodes::sim
