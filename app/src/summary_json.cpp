@@ -84,6 +84,7 @@ Json data_classes(const std::vector<models::DataClassResult>& list) {
     j["uniqueness_conflicts"] = d.uniqueness_conflicts;
     j["regenerated"] = d.regenerated;
     j["rpo_s"] = number(d.rpo_s);
+    j["undelivered"] = d.undelivered;
     Json fb = Json::object();
     fb["calls"] = d.fallback.calls;
     fb["found"] = d.fallback.found;

@@ -82,6 +82,8 @@ void MysqlChannel::set_arrival_listener(std::function<void(const Write&, ApplyRe
 const MysqlChannelStats& MysqlChannel::stats() const {
   stats_.stopped = stopped_total_;
   if (halted_) stats_.stopped += engine_.now() - halted_since_;
+  stats_.replication_stopped = replicating_stopped_total_;
+  if (!replicating_) stats_.replication_stopped += engine_.now() - replicating_stopped_since_;
   stats_.disconnected = disconnected_total_;
   if (disconnected_) stats_.disconnected += engine_.now() - disconnected_since_;
   return stats_;
@@ -220,6 +222,11 @@ void MysqlChannel::set_replicating(bool on) {
   if (on == replicating_) return;
   const bool was_running = io_should_run();
   replicating_ = on;
+  if (on) {
+    replicating_stopped_total_ += engine_.now() - replicating_stopped_since_;
+  } else {
+    replicating_stopped_since_ = engine_.now();
+  }
   restart_threads(was_running);
 }
 

@@ -34,6 +34,11 @@ void Oplog::record(const Write& w, DcId writer, sim::Time durable_at) {
   if (!inserted && !newer(it->second.write.version, w.version)) it->second = entry;
 }
 
+void Oplog::set_durable(const Write& w, sim::Time at) {
+  const auto it = entries_.find(w.key);
+  if (it != entries_.end() && it->second.write.version == w.version) it->second.durable_at = at;
+}
+
 template <typename Doomed>
 void Oplog::destroy(Doomed doomed) {
   // Erasing by a predicate leaves the same set whatever the map's iteration order.

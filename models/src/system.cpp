@@ -143,6 +143,7 @@ void System::Impl::build_channels() {
   trackers.resize(class_count);
   class_lag_series.resize(class_count);
   bound_violations.assign(class_count, 0);
+  tracked_commits.assign(class_count, std::vector<std::uint64_t>(dc_count, 0));
   semi_sync_class.assign(class_count, 0);
   // MySQL instances are shared by the classes that use one configuration over the same links.
   std::map<std::tuple<std::size_t, std::vector<LinkId>, std::uint32_t, std::uint32_t>, std::size_t>
@@ -250,6 +251,7 @@ void System::Impl::build_exceptions() {
     }
     oplog_of_class[o.data_class.value] = static_cast<int>(oplogs.size());
     oplogs.push_back(std::make_unique<Oplog>(o, dc_count));
+    oplog_pending.emplace_back(dc_count);
   }
   fallback_links.assign(class_count, {});
   for (const AccessFallbackSpec& f : spec.exceptions.access_fallback) {
@@ -309,16 +311,16 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
   const ApplyResult r = store.commit(w, now);
   if (r != ApplyResult::kApplied) return {r, w.version};
   if (oplog_of_class[cls.value] >= 0) {
-    Oplog& log = *oplogs[oplog_of_class[cls.value]];
-    const DcId holder = log.holder(dc);
-    sim::Time durable = now;
-    if (holder != dc) {
-      durable =
-          now + sim::Duration(std::llround(spec.topology.median_latency_ns(path(dc, holder, {}))));
+    const auto index = static_cast<std::size_t>(oplog_of_class[cls.value]);
+    Oplog& log = *oplogs[index];
+    if (log.holder(dc) == dc) {
+      log.record(w, dc, now);
+    } else {
+      log_remotely(log, index, w, dc);
     }
-    log.record(w, dc, durable);
   }
   if (semi_sync_class[cls.value]) unacked.insert(VersionKey{w.version.origin.value, w.version.seq});
+  if (now >= sim::Time::zero() + spec.run.warmup) ++tracked_commits[cls.value][dc.value];
   for (const Outgoing& o : outgoing[dc.value][cls.value]) {
     if (o.mysql) {
       mysql[o.index].channel->ship(w);
@@ -528,11 +530,12 @@ void System::Impl::destroy_storage(DcId dc, bool whole_dc) {
       if (m.broker == dc) m.channel->lose_broker();
     }
   }
-  for (auto& log : oplogs) {
+  for (std::size_t i = 0; i < oplogs.size(); ++i) {
     if (whole_dc) {
-      log->lose_dc(dc, now);
+      oplogs[i]->lose_dc(dc, now);
+      oplog_pending[i][dc.value].clear();  // the shipper's buffer burnt with the DC
     } else {
-      log->lose_db(dc, now);
+      oplogs[i]->lose_db(dc, now);
     }
   }
   dc_destroyed[dc.value] = 1;
@@ -569,6 +572,33 @@ void System::Impl::rebuild(DcId dc, bool /*whole_dc*/) {
   dc_destroyed[dc.value] = 0;
 }
 
+void System::Impl::log_remotely(Oplog& log, std::size_t index, const Write& w, DcId writer) {
+  // The entry crosses the network like any message (and takes its share of the bandwidth: the
+  // cost of logging far away); while the path is cut it waits in the writer's shipper.
+  const Path& route = path(writer, log.holder(writer), {});
+  std::vector<Write>& pending = oplog_pending[index][writer.value];
+  if (!pending.empty() || !network->is_up(route)) {
+    log.record(w, writer, sim::Time::max());
+    pending.push_back(w);
+    return;
+  }
+  log.record(w, writer, network->transmit(route, w.bytes));
+}
+
+void System::Impl::flush_oplogs() {
+  for (std::size_t i = 0; i < oplogs.size(); ++i) {
+    for (std::uint32_t d = 0; d < dc_count; ++d) {
+      std::vector<Write>& pending = oplog_pending[i][d];
+      if (pending.empty()) continue;
+      const DcId writer{d};
+      const Path& route = path(writer, oplogs[i]->holder(writer), {});
+      if (!network->is_up(route)) continue;
+      for (const Write& w : pending) oplogs[i]->set_durable(w, network->transmit(route, w.bytes));
+      pending.clear();
+    }
+  }
+}
+
 void System::Impl::set_link_down(LinkId link, bool down) {
   link_down_count[link.value] += down ? 1 : -1;
   apply_link_state(link);
@@ -594,6 +624,7 @@ void System::Impl::apply_link_state(LinkId link) {
     return;
   }
   network->set_state(link, s);
+  if (s.condition != LinkCondition::kDown) flush_oplogs();
 }
 
 std::vector<LinkId> System::Impl::partition_links(const std::vector<DcId>& side) const {

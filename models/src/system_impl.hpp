@@ -93,6 +93,8 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   void apply_link_state(LinkId link);
   std::vector<LinkId> partition_links(const std::vector<DcId>& side) const;
   void set_channel_stopped(std::size_t config, bool stopped);
+  void log_remotely(Oplog& log, std::size_t index, const Write& w, DcId writer);
+  void flush_oplogs();
   void schedule_reconciliations(DcId faulted);
   void start_reconciliation(std::size_t oplog, DcId faulted);
   void reconcile(std::uint32_t job, std::size_t first);
@@ -168,6 +170,7 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::vector<std::vector<std::unique_ptr<FirstArrivalTracker>>> trackers;  // [class][dc]
   std::vector<std::vector<sim::SampleSeries>> class_lag_series;             // [class][dc]
   std::vector<std::uint64_t> bound_violations;                              // [class]
+  std::vector<std::vector<std::uint64_t>> tracked_commits;  // [class][dc], after the warm-up
   std::vector<char> semi_sync_class;
   std::unordered_set<VersionKey, VersionKeyHash> unacked;  // semi-sync writes not yet acked
 
@@ -175,6 +178,8 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::unique_ptr<FaultTimeline> timeline;
   std::vector<std::unique_ptr<Oplog>> oplogs;
   std::vector<int> oplog_of_class;
+  // Remote oplog entries waiting for their path to the log's DC: [oplog][writer DC].
+  std::vector<std::vector<std::vector<Write>>> oplog_pending;
   std::vector<std::vector<LinkId>> fallback_links;  // [class]
   std::unique_ptr<Availability> availability;
   std::unique_ptr<Compensation> compensation;

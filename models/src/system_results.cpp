@@ -91,11 +91,18 @@ RunResults System::Impl::results() const {
     d.bound_violations = bound_violations[c];
     d.regenerated = counts.regenerated;
     if (!trackers[c].empty()) {
+      std::uint64_t all = 0;
+      for (const std::uint64_t n : tracked_commits[c]) all += n;
       for (std::uint32_t rep = 0; rep < dc_count; ++rep) {
         const sim::Histogram& h = trackers[c][rep]->lag();
         d.lag_ns.merge(h);
         d.replicas.push_back(ReplicaLagResult{dc_name(DcId{rep}), h});
+        // Every write committed elsewhere (after the warm-up) should have arrived here once.
+        const std::uint64_t expected = all - tracked_commits[c][rep];
+        const std::uint64_t arrived = trackers[c][rep]->stats().first_arrivals;
+        if (expected > arrived) d.undelivered += expected - arrived;
       }
+      if (spec.run.drain >= ds.bound) d.bound_violations += d.undelivered;
     }
     for (std::size_t dc = 0; dc < dc_count; ++dc) {
       d.order_violations += stores[dc][c]->stats().order_violations;
@@ -133,7 +140,9 @@ RunResults System::Impl::results() const {
         }
         if (held) continue;
         ++d.lost;
-        if (const auto it = user_of_account.find(key); it != user_of_account.end()) {
+        // Lossable data (a password: the user resets it) hurts nobody when lost.
+        if (const auto it = user_of_account.find(key);
+            !ds.lossable && it != user_of_account.end()) {
           comp.affect(it->second, CompensationCause::kDataLost);
         }
         for (std::size_t i = 0; i < destructions.size(); ++i) {
@@ -242,7 +251,7 @@ RunResults System::Impl::results() const {
     ch.duplicates = s.errors_1062;
     ch.lost_in_transit = m.lost_in_transit;
     ch.errors_1062 = s.errors_1062;
-    ch.stopped_s = s.stopped.seconds();
+    ch.stopped_s = (s.stopped + s.replication_stopped).seconds();
     ch.disconnected_s = s.disconnected.seconds();
     ch.lag_ns = m.channel->lag();
     r.channels.push_back(std::move(ch));

@@ -287,10 +287,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   Business& bus = businesses_[b.value];
   std::uint64_t user = 0;
   if (bus.registers) {
-    if (!free_ids_.empty()) {
-      user = free_ids_.back();
-      free_ids_.pop_back();
-    } else if (users_.size() < params_.users.max) {
+    if (users_.size() < params_.users.max) {
       user = users_.size();
       users_.push_back({});
     } else {
@@ -619,13 +616,11 @@ void Workload::finish(std::uint32_t index, FailureCause cause) {
       ++c->by_cause[static_cast<std::size_t>(cause)];
     }
   }
-  if (businesses_[op.business.value].registers) {
-    if (cause == FailureCause::kNone) {
-      users_[op.user] = User{op.new_id, true};
-      by_rank_.push_back(op.user);
-    } else {
-      free_ids_.push_back(op.user);
-    }
+  // A failed register's id is never used again: that person gave up, and the next register is
+  // someone else, whose home DC the routing rule draws afresh.
+  if (businesses_[op.business.value].registers && cause == FailureCause::kNone) {
+    users_[op.user] = User{op.new_id, true};
+    by_rank_.push_back(op.user);
   }
   engine_.mix_fingerprint((std::uint64_t{op.business.value} << 40) ^
                           (std::uint64_t{static_cast<std::uint8_t>(cause)} << 32) ^ op.user);

@@ -41,7 +41,7 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
   EXPECT_EQ(keys(j["data"]["accounts"]),
             (Keys{"writes", "lag_ms", "bound_violations", "stale_reads", "lost", "recovered",
                   "divergent_keys", "order_violations", "uniqueness_conflicts", "regenerated",
-                  "rpo_s", "fallback", "replicas"}));
+                  "rpo_s", "undelivered", "fallback", "replicas"}));
   const Keys lag{"mean", "p50", "p99", "p999", "max"};
   EXPECT_EQ(keys(j["data"]["accounts"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["data"]["accounts"]["replicas"]["beijing"]["lag_ms"]), lag);

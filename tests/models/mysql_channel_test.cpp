@@ -511,6 +511,8 @@ TEST(MysqlChannel, StopReplicaHaltsReplicationAndStartReplicaCatchesUp) {
   });
   h.engine.run();
   EXPECT_EQ(received_while_stopped, received_before_start) << "the I/O thread was stopped";
+  EXPECT_NEAR(h.channel->stats().replication_stopped.seconds(), 17.0, 1e-9);
+  EXPECT_EQ(h.channel->stats().stopped, Duration::zero()) << "no error halted the applier";
   EXPECT_EQ(h.channel->stats().delivered, h.committed);
   EXPECT_EQ(h.channel->stats().reconnects, 1u);
   // The oldest write waiting at 3 s was applied after 20 s + one round trip.

@@ -134,6 +134,39 @@ TEST(System, ARemoteOplogRecoversEveryLostAccountAfterDcLossAndAServerOplogNone)
   EXPECT_GT(data(remote, "passwords").lost, 0u);
 }
 
+TEST(System, ARemoteOplogCutOffFromItsCityCannotRecoverWhatItNeverReceived) {
+  // Beijing is partitioned from Shanghai (where its remote log lives) before it is destroyed:
+  // the entries written during the partition never left Beijing.
+  TwoCities t = two_cities(1000);
+  FaultSpec partition = fault(FaultType::kPartition, 60, 120);
+  partition.dcs = {kBeijing};
+  t.spec.faults = {partition, fault(FaultType::kDcLoss, 120, 30)};
+  OplogSpec log;
+  log.data_class = kAccounts;
+  log.placement = OplogPlacement::kRemote;
+  log.reconcile_delay = sim::Duration(10'000'000'000);
+  t.spec.exceptions.oplogs = {log};
+  const RunResults r = run(t.spec);
+  EXPECT_GT(data(r, "accounts").lost, 500u) << "a minute of Beijing's registrations";
+  // Only entries already on their way when the partition began got there.
+  EXPECT_LT(data(r, "accounts").recovered * 100, data(r, "accounts").lost);
+}
+
+TEST(System, WritesThatNeverArriveAreUndeliveredAndViolateTheBound) {
+  TwoCities t = two_cities(1000);
+  FaultSpec stop = fault(FaultType::kChannelStop, 60, 1);
+  stop.duration = sim::Duration::max();  // replication never resumes
+  stop.channel = kMysql;
+  t.spec.faults = {stop};
+  const RunResults r = run(t.spec);
+  const DataClassResult& passwords = data(r, "passwords");
+  // Five minutes of both cities' password changes stayed where they were written.
+  EXPECT_GT(passwords.undelivered, 30'000u);
+  EXPECT_GE(passwords.bound_violations, passwords.undelivered);
+  EXPECT_GT(passwords.divergent_keys, 1000u);
+  for (const ChannelResult& c : r.channels) EXPECT_NEAR(c.stopped_s, 420.0, 1e-6) << c.name;
+}
+
 TEST(System, AccessFallbackRaisesLoginSuccessDuringAReplicationOutageButNotWhileTheOwnerIsDown) {
   // MySQL stopped from 1 min to 5 min; Beijing down 2 min to 2.5 min. Its users move to Shanghai
   // at 2.5 min (30 s detection) and stay until 7.5 min (5 min failback): there, the accounts and

@@ -365,7 +365,8 @@ TEST_F(WorkloadTest, RegisterWithACentralAllocatorPaysTheRoundTripAndTimesOutWhe
   data_->set_up(kDc1, true);
   const OpOutcome again = run_op(kRegister);
   EXPECT_TRUE(again.succeeded());
-  EXPECT_EQ(again.user, 11u) << "the failed register's user id is reused";
+  EXPECT_EQ(again.user, 12u) << "a failed register's id is not handed out again";
+  EXPECT_EQ(workload_->registered_users(), 12u);
 }
 
 TEST_F(WorkloadTest, ACallSlowerThanTheTimeoutFailsButStillUsesAnId) {

@@ -1,7 +1,8 @@
 // User compensation (DOMAIN.md step 4.4): no design saves everyone; count the distinct users hurt,
 // by cause, and price the bill (the Hearthstone 2017 rollback paid every affected player).
 //
-// Causes: op_failed (an op failed after its retries), data_lost (a write of theirs was lost),
+// Causes: op_failed (an op failed after its retries), data_lost (a write of theirs to a class that
+// is not lossable was lost; losing lossable data such as a password hurts nobody by itself),
 // stale_data (stale data made an op fail, e.g. a login with an old password), forced_relogin
 // (their session was regenerated elsewhere). A user counts once per cause, and once in
 // affected_users whatever their causes. Each (user, cause) is charged to the business whose op

@@ -87,6 +87,7 @@ struct MysqlChannelStats {
   std::uint64_t semi_sync_fallbacks = 0;  ///< switches from semi-sync to async
   std::uint64_t semi_sync_returns = 0;    ///< switches back to semi-sync
   sim::Duration stopped;                  ///< total time the applier was halted by an error
+  sim::Duration replication_stopped;      ///< total time stopped by STOP REPLICA (channel_stop)
   sim::Duration disconnected;             ///< total time the I/O thread had no connection
 };
 
@@ -239,6 +240,8 @@ class MysqlChannel : private Connection::Receiver {
   bool source_up_ = true;
   bool replica_up_ = true;
   bool replicating_ = true;
+  sim::Time replicating_stopped_since_;
+  sim::Duration replicating_stopped_total_;
   std::vector<Store*> replicas_;  // by data class id; null: replica_
 
   // Replica side.

@@ -6,9 +6,11 @@
 //   server             on the DB server of the writing DC: lost with it (db_loss, dc_loss);
 //   local_independent  an independent log system in the writing DC: survives db_loss, not dc_loss;
 //   remote             in another city (`remote_dc`): survives losing the writing DC, but an
-//                      entry is durable only once it has crossed the network (one-way latency of
-//                      the median path), so the last moments before a dc_loss are still lost; it
-//                      is lost when the remote DC itself is lost.
+//                      entry is durable only once it has crossed the network (the System sends it
+//                      over the path to the log's DC, and holds it back while that path is cut),
+//                      so the last moments before a dc_loss are still lost (an entry already on
+//                      its way when the path is cut still arrives); it is lost when the remote DC
+//                      itself is lost.
 // Further away costs more: remote logging sends every write over the link (counted in bytes).
 //
 // The log is compacted (the newest entry per key), which is all reconciliation needs; memory is
@@ -50,8 +52,11 @@ class Oplog {
   /// The DC that holds the entries of writes committed at `writer`.
   [[nodiscard]] DcId holder(DcId writer) const;
 
-  /// Logs `w`, committed at `writer`, durable at `durable_at` (now for local placements).
+  /// Logs `w`, committed at `writer`, durable at `durable_at` (now for local placements;
+  /// Time::max() while it waits to be sent).
   void record(const Write& w, DcId writer, sim::Time durable_at);
+  /// The entry of `w` (if it is still the one logged for its key) becomes durable at `at`.
+  void set_durable(const Write& w, sim::Time at);
 
   /// `dc`'s DB server storage is destroyed at `now` (db_loss): server-placed entries written
   /// there are gone.

@@ -63,7 +63,10 @@ struct DataClassResult {
   std::uint64_t writes = 0;  ///< committed and acknowledged to clients
   sim::Histogram lag_ns;     ///< merged over replica DCs
   std::vector<ReplicaLagResult> replicas;
-  std::uint64_t bound_violations = 0;  ///< writes whose first arrival exceeded the class's bound
+  /// Writes whose first arrival at a replica exceeded the class's bound, plus the undelivered
+  /// ones when the run's drain is at least the bound (they are older than it at the end).
+  std::uint64_t bound_violations = 0;
+  std::uint64_t undelivered = 0;  ///< (write, replica) pairs that never arrived by the end
   std::uint64_t stale_reads = 0;
   std::uint64_t lost = 0;
   std::uint64_t recovered = 0;

@@ -23,10 +23,11 @@
 //      times, routed afresh each time (so a retry may reach the failover DC).
 //   3. outcome: the op's final result goes to the built-in counters (per business, per serving
 //      DC), the engine's fingerprint, and the OutcomeSink.
-// A register op reserves a free user id on arrival; it becomes a registered user (with the new
-// id as account) if the op succeeds and is freed for the next register otherwise. An arrival
-// that finds no free user id (users.max reached) or, for other businesses, no registered user,
-// is dropped and counted (stats().dropped_arrivals).
+// A register op takes the next unused user id on arrival (a new person, homed by the routing
+// rule); it becomes a registered user (with the new id as account) if the op succeeds. A failed
+// register's id is never used again (that person gave up; reusing it would pile every retry onto
+// one home DC). An arrival that finds no unused user id (users.max reached) or, for other
+// businesses, no registered user, is dropped and counted (stats().dropped_arrivals).
 //
 // Truth. The workload remembers, per data class and key it wrote, the versions it committed
 // anywhere (truth_log.hpp): a read fails `stale` (fail_if_stale) when the row is older than the
@@ -95,7 +96,8 @@ struct FallbackParams {
 struct UserParams {
   /// Users registered before the run.
   std::uint64_t initial = 1000;
-  /// Users that can ever exist (registrations beyond are dropped). >= initial.
+  /// User ids that can ever be handed out, failed registers included (registrations beyond are
+  /// dropped). >= initial.
   std::uint64_t max = 100'000;
   UserRoutingParams routing;
   /// The class whose id strategy gives the initial users their account ids (drawn at their home
@@ -282,9 +284,8 @@ class Workload {
   Gslb gslb_;
   std::vector<std::unique_ptr<IdAllocator>> allocators_;  // per data class; null without strategy
   std::vector<Business> businesses_;
-  std::vector<User> users_;              // by user id, up to the highest id handed out
-  std::vector<std::uint64_t> by_rank_;   // registered users in registration order
-  std::vector<std::uint64_t> free_ids_;  // user ids freed by failed registers (reused LIFO)
+  std::vector<User> users_;             // by user id, up to the highest id handed out
+  std::vector<std::uint64_t> by_rank_;  // registered users in registration order
   TruthLog truth_;
   std::vector<int> fallback_of_;                 // per class: index into params_.fallback, or -1
   std::vector<FallbackCounts> fallback_counts_;  // per class
