@@ -51,7 +51,6 @@ MysqlChannel::MysqlChannel(Network& network, Path path, Store& source, Store& re
                            const MysqlChannelParams& params, std::uint64_t seed)
     : network_(network),
       engine_(network.engine()),
-      source_(source),
       replica_(replica),
       params_(params),
       apply_rng_(seed, "mysql/" + params.name + "/apply"),

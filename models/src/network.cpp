@@ -29,21 +29,33 @@ struct Network::Impl {
   Impl(sim::Engine& e, const Topology& t) : engine(e), topology(t) {}
 
   // Index of the direction of `link` leaving `from`: 2 * link for a -> b, 2 * link + 1 for b -> a.
+  // Every message goes through here, so the checks are inline and the messages out of line.
   [[nodiscard]] std::size_t direction_index(LinkId link, DcId from, const char* where) const {
     check_link(link, where);
     const LinkSpec& spec = specs[link.value];
-    if (from == spec.a) return 2 * std::size_t{link.value};
-    if (from == spec.b) return 2 * std::size_t{link.value} + 1;
+    if (from == spec.a) [[likely]]
+      return 2 * std::size_t{link.value};
+    if (from == spec.b) [[likely]]
+      return 2 * std::size_t{link.value} + 1;
+    not_an_end(link, from, where);
+  }
+
+  void check_link(LinkId link, const char* where) const {
+    if (link.value >= states.size()) [[unlikely]]
+      unknown_link(link, where);
+  }
+
+  [[noreturn]] __attribute__((noinline, cold)) void not_an_end(LinkId link, DcId from,
+                                                               const char* where) const {
     throw InvalidArgument(std::string(where) + ": datacenter #" + std::to_string(from.value) +
                           " is not an end of " + link_label(topology, link));
   }
 
-  void check_link(LinkId link, const char* where) const {
-    if (link.value >= states.size()) {
-      throw InvalidArgument(std::string(where) + ": unknown link id " + std::to_string(link.value) +
-                            " (the network was built with " + std::to_string(states.size()) +
-                            " links)");
-    }
+  [[noreturn]] __attribute__((noinline, cold)) void unknown_link(LinkId link,
+                                                                 const char* where) const {
+    throw InvalidArgument(std::string(where) + ": unknown link id " + std::to_string(link.value) +
+                          " (the network was built with " + std::to_string(states.size()) +
+                          " links)");
   }
 
   // One hop: returns when a message of `bytes` leaving `from` over `link` at `t` reaches the far

@@ -309,7 +309,9 @@ TEST(MqChannel, RedeliveredUpdatesRollRowsBackUnderOverwrite) {
   Redelivery r(ApplyRule::kOverwrite, /*updates=*/true);
   EXPECT_GT(r.h.channel->stats().duplicates, 100u);
   // A replayed window re-applies old versions over newer ones: the replica goes back in time.
-  EXPECT_GT(r.h.replica.stats().order_violations, 50u);
+  // Those whose key was updated again since roll it back (a third here; every one would under a
+  // single hot key); under an idempotent rule none does (the test above).
+  EXPECT_GT(r.h.replica.stats().order_violations * 10, r.h.channel->stats().duplicates);
 }
 
 TEST(MqChannel, AfterAConsumerCrashTheDuplicatesAreExactlyTheUncommittedWindow) {

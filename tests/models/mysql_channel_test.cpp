@@ -185,8 +185,8 @@ TEST(MysqlChannel, ByKeyWorkersAreIndependentMm1QueuesAtAnNthOfTheRate) {
   constexpr double kLambda = 3000;
   constexpr double kMu = 1000;
   constexpr int kN = 4;
-  constexpr int kR = 10;
-  constexpr double kT = 6.0;  // t(9), alpha = 1e-4 is 5.9
+  constexpr int kR = 16;
+  constexpr double kT = 5.3;  // t(15), alpha = 1e-4 is 5.24
   std::vector<double> means;
   for (int r = 0; r < kR; ++r) {
     MysqlChannelParams p = exp_applier(kMu);

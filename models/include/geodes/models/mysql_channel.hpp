@@ -217,7 +217,6 @@ class MysqlChannel : private Connection::Receiver {
 
   Network& network_;
   sim::Engine& engine_;
-  Store& source_;
   Store& replica_;
   MysqlChannelParams params_;
   sim::Rng apply_rng_;

@@ -65,7 +65,8 @@ class Distribution {
   static Distribution parse(std::string_view text, Unit unit);
 
   /// One draw. Deterministic given the stream's state. Draws consumed from `rng`: constant 0;
-  /// uniform, exponential, Pareto 1; normal and lognormal exactly 2; empirical 1 or more (below()).
+  /// uniform, Pareto 1; exponential 1, or more for the 1.1% of draws the ziggurat rejects or
+  /// sends to its tail; normal and lognormal exactly 2; empirical 1 or more (below()).
   double sample(Rng& rng) const;
 
   [[nodiscard]] Kind kind() const { return kind_; }
