@@ -49,6 +49,7 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 
 std::string link_list(const ScenarioSpec& s, const std::vector<models::LinkId>& links) {
   std::vector<std::string> names;
+  names.reserve(links.size());
   for (auto l : links) names.push_back(link_name(s, l));
   return join(names, ", ");
 }
@@ -236,6 +237,7 @@ class Checker {
           const std::string pair = dc_name(s_, DcId{a}) + "->" + dc_name(s_, DcId{b});
           const auto note = [&](const std::string& what, const std::vector<std::size_t>& p) {
             std::vector<std::size_t> uses;
+            uses.reserve(p.size());
             for (std::size_t i : p) uses.push_back(idx[i]);
             for (Shared& sh : found) {
               if (sh.what == what && sh.uses == uses) {

@@ -14,6 +14,7 @@
 #include "geodes/models/mq_channel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -27,7 +28,7 @@ namespace {
 
 sim::Duration draw(const sim::Distribution& d, sim::Rng& rng) {
   const double ns = d.sample(rng);
-  return sim::Duration(ns > 0 ? static_cast<std::int64_t>(ns + 0.5) : 0);
+  return sim::Duration(ns > 0 ? std::llround(ns) : 0);
 }
 
 // t + d, saturating at Time::max() (a fault "for ever" must not overflow the clock).

@@ -1,6 +1,7 @@
 #include "geodes/models/mysql_channel.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -54,8 +55,8 @@ MysqlChannel::MysqlChannel(Network& network, Path path, Store& source, Store& re
       replica_(replica),
       params_(params),
       apply_rng_(seed, "mysql/" + params.name + "/apply"),
-      connection_(network, (validate(params, path, source, replica), path), *this),
-      ack_path_(reversed(path)),
+      connection_(network, (validate(params, path, source, replica), std::move(path)), *this),
+      ack_path_(reversed(connection_.path())),
       workers_(static_cast<std::size_t>(params.threads)),
       semi_sync_active_(params.mode == ReplicationMode::kSemiSync),
       lag_series_(params.series_interval),
@@ -411,7 +412,7 @@ void MysqlChannel::start(std::size_t w, const Relayed& item) {
   worker.data_class = item.write.data_class;
   worker.item = item;
   const double ns = params_.apply_time.sample(apply_rng_);
-  const sim::Duration d(ns > 0 ? static_cast<std::int64_t>(ns + 0.5) : 0);
+  const sim::Duration d(ns > 0 ? std::llround(ns) : 0);
   engine_.schedule_in(d, [this, w] { finish(w); });
 }
 

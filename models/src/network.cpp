@@ -119,8 +119,16 @@ Network::Network(sim::Engine& engine, const Topology& topology, std::uint64_t se
     std::string prefix = "link/";
     prefix += spec.name;
     prefix += '/';
-    impl_->directions.emplace_back(seed, prefix + a + "->" + b);
-    impl_->directions.emplace_back(seed, prefix + b + "->" + a);
+    std::string forward = prefix;
+    forward += a;
+    forward += "->";
+    forward += b;
+    std::string backward = prefix;
+    backward += b;
+    backward += "->";
+    backward += a;
+    impl_->directions.emplace_back(seed, forward);
+    impl_->directions.emplace_back(seed, backward);
   }
 }
 

@@ -137,12 +137,12 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   };
   // A destructive fault (dc_loss, db_loss) as the loss metrics need it.
   struct Destruction {
-    std::size_t occurrence;
+    std::size_t occurrence = 0;
     DcId dc;
     sim::Time at;
   };
   struct Reconciliation {
-    std::size_t oplog;
+    std::size_t oplog = 0;
     DcId faulted;
     sim::Time started;
     sim::Time finished = sim::Time::max();

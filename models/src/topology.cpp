@@ -24,7 +24,8 @@ namespace {
 struct Cost {
   std::int64_t latency_ns = 0;
   std::uint32_t hops = 0;
-  auto operator<=>(const Cost&) const = default;
+  auto operator<=>(const Cost&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
 };
 
 constexpr Cost kInfinite{std::numeric_limits<std::int64_t>::max(),

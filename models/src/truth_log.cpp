@@ -42,7 +42,9 @@ void TruthLog::prune(const Class& c, Entry& e, sim::Time now) const {
     if (e.older[i].commit_time <= horizon) keep_from = i;
   }
   if (e.newest.commit_time <= horizon) keep_from = e.older.size();
-  if (keep_from > 0) e.older.erase(e.older.begin(), e.older.begin() + keep_from);
+  if (keep_from > 0) {
+    e.older.erase(e.older.begin(), e.older.begin() + static_cast<std::ptrdiff_t>(keep_from));
+  }
 }
 
 const Committed* TruthLog::latest(DataClassId cls, std::uint64_t key) const {

@@ -39,8 +39,11 @@ void validate_steps(const BusinessParams& b, const WorkloadParams& p, std::size_
     if (s.kind == StepKind::kAllocateId) {
       if (allocated) throw InvalidArgument(which + "is a second allocate_id; at most one allowed");
       if (!p.data_classes[s.data_class.value].id_strategy) {
-        throw InvalidArgument(which + "draws from data class '" + cls +
-                              "', which has no id_strategy");
+        std::string message = which;
+        message += "draws from data class '";
+        message += cls;
+        message += "', which has no id_strategy";
+        throw InvalidArgument(message);
       }
       allocated = true;
       continue;

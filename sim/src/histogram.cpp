@@ -20,7 +20,9 @@ static_assert(1.0 / (2.0 * static_cast<double>(kS)) <= Histogram::kMaxRelativeEr
 
 // OR-ing in S makes the exact region (v < 2S) give shift 0 without a branch; above it the OR does
 // not change the bit width.
-constexpr int shift_of(std::uint64_t v) { return std::bit_width(v | kS) - (kLog2S + 1); }
+constexpr int shift_of(std::uint64_t v) {
+  return static_cast<int>(std::bit_width(v | kS)) - (kLog2S + 1);
+}
 
 constexpr std::size_t index_of(std::uint64_t v) {
   const int shift = shift_of(v);

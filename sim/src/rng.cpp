@@ -30,7 +30,7 @@ std::uint64_t Rng::stream_key(std::uint64_t master_seed, std::string_view name) 
 
 Rng::Rng(std::uint64_t master_seed, std::string_view name) : Rng(stream_key(master_seed, name)) {}
 
-Rng::Rng(std::uint64_t key) {
+Rng::Rng(std::uint64_t key) : s_{} {
   std::uint64_t x = key;
   for (auto& word : s_) word = splitmix64(x);
 }

@@ -198,6 +198,7 @@ class Converter {
     }
     if (!ok) return std::nullopt;
     std::vector<T> out;
+    out.reserve(values.size());
     for (auto& v : values) out.push_back(*v);
     return out;
   }
@@ -243,6 +244,7 @@ class Converter {
     for (std::size_t i = 1; i < dc_count(); ++i) {
       if (root(i) != root(0)) {
         std::vector<std::string> names;
+        names.reserve(links.size());
         for (LinkId l : links) names.push_back(links_[l.value]);
         d_.error(at, path,
                  "the links [" + names_text(names) + "] do not join " + quoted(dcs_[0]) + " and " +

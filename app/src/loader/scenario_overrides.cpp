@@ -129,8 +129,13 @@ void apply_override(YamlNode& root, const std::string& override_text, Diagnostic
         return;
       }
       if (index > cur->items.size()) {
-        d.error(mark, here,
-                "index " + seg + " is out of range for " + quoted(walked) + "; allowed: " + range);
+        std::string message = "index ";
+        message += seg;
+        message += " is out of range for ";
+        message += quoted(walked);
+        message += "; allowed: ";
+        message += range;
+        d.error(mark, here, message);
         return;
       }
       if (index == cur->items.size()) {

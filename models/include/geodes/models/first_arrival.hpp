@@ -58,7 +58,7 @@ class FirstArrivalTracker {
     std::size_t operator()(const VersionKey& k) const;
   };
   struct Completed {
-    VersionKey key;
+    VersionKey key{};
     sim::Time at;
   };
   void evict(sim::Time now);

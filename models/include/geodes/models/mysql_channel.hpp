@@ -253,7 +253,7 @@ class MysqlChannel : private Connection::Receiver {
 
   // Semi-sync: commits waiting for an ack, in position order.
   struct Waiting {
-    std::uint64_t position;
+    std::uint64_t position = 0;
     Write write;
   };
   std::deque<Waiting> waiting_;

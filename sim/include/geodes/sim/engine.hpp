@@ -42,8 +42,8 @@ class EventHandle {
 /// What a progress hook is told.
 struct Progress {
   Time now;
-  std::uint64_t events_executed;
-  std::size_t pending;
+  std::uint64_t events_executed = 0;
+  std::size_t pending = 0;
 };
 
 /// Why a call to run()/run_until() returned.

@@ -29,7 +29,8 @@ class Duration {
   /// The span closest to `s` seconds (rounded to the nearest nanosecond).
   static Duration from_seconds(double s);
 
-  constexpr auto operator<=>(const Duration&) const = default;
+  constexpr auto operator<=>(const Duration&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr Duration operator-() const { return Duration(-ns_); }
   constexpr Duration& operator+=(Duration d) {
     ns_ += d.ns_;
@@ -59,7 +60,8 @@ class Time {
   /// A time later than any event can be scheduled at; used as "run forever".
   static constexpr Time max() { return Time(std::numeric_limits<std::int64_t>::max()); }
 
-  constexpr auto operator<=>(const Time&) const = default;
+  constexpr auto operator<=>(const Time&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   constexpr Time& operator+=(Duration d) {
     ns_ += d.ns();
     return *this;
