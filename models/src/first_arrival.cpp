@@ -47,6 +47,19 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
   }
 }
 
+bool FirstArrivalTracker::arrive_by_snapshot(const Write& w, sim::Time now) {
+  evict(now);
+  auto [it, inserted] = seen_.try_emplace(VersionKey{w.version.origin.value, w.version.seq});
+  if (!inserted) return false;
+  ++stats_.first_arrivals;
+  ++stats_.by_snapshot;
+  lag_.record((now - w.commit_time).ns());
+  it->second.delivered_by = all_bits_;
+  it->second.complete = true;
+  completed_.push_back(Completed{it->first, now});
+  return true;
+}
+
 void FirstArrivalTracker::evict(sim::Time now) {
   while (!completed_.empty() && now - completed_.front().at > retention_) {
     seen_.erase(completed_.front().key);

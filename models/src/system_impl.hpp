@@ -102,6 +102,7 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   // --- arrivals -------------------------------------------------------------------------------
   void on_arrival(const Write& w, DcId replica, int use);
   void on_applied(const Write& w, DcId replica);
+  void on_snapshot_arrival(const Write& w, DcId replica);
   [[nodiscard]] bool acknowledged(const Version& v) const {
     return unacked.count(VersionKey{v.origin.value, v.seq}) == 0;
   }
@@ -171,6 +172,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::vector<std::vector<sim::SampleSeries>> class_lag_series;             // [class][dc]
   std::vector<std::uint64_t> bound_violations;                              // [class]
   std::vector<std::vector<std::uint64_t>> tracked_commits;  // [class][dc], after the warm-up
+  // Writes a rebuilt DC got from its rebuild snapshot rather than a channel: [class][dc].
+  std::vector<std::vector<std::uint64_t>> snapshot_arrivals;
+  [[nodiscard]] std::uint64_t expected_arrivals(std::size_t cls, DcId replica) const;
   std::vector<char> semi_sync_class;
   std::unordered_set<VersionKey, VersionKeyHash> unacked;  // semi-sync writes not yet acked
 

@@ -312,6 +312,20 @@ TEST(System, ARebuiltDcPublishesOverItsMqChannelAgain) {
   EXPECT_GT(data(r, "passwords").divergent_keys, 0u) << "passwords had only MySQL";
 }
 
+TEST(System, ARebuiltDcGetsWhatItMissedWithItsSnapshotLateButNotUndelivered) {
+  TwoCities t = two_cities(1000);
+  t.spec.faults = {fault(FaultType::kDcLoss, 120, 60)};
+  const RunResults r = run(t.spec);
+  const DataClassResult& passwords = data(r, "passwords");
+  // Shanghai's minute of password changes reached Beijing with the rebuild, a minute late.
+  EXPECT_GT(passwords.bound_violations, 1000u);
+  EXPECT_GT(passwords.lag_ns.max(), 55e9);
+  // What never arrives is only what Beijing had not shipped when it burnt: the last 15 ms or so
+  // of its changes (about 75 a second), not the minute Shanghai sent while Beijing was gone.
+  EXPECT_LT(passwords.undelivered, 20u);
+  EXPECT_EQ(passwords.divergent_keys, 0u);
+}
+
 TEST(System, TheSameSeedGivesTheSameRunAndAnotherSeedADifferentOne) {
   TwoCities t = two_cities(500);
   t.spec.run.duration = sim::Duration(120'000'000'000);

@@ -60,13 +60,17 @@ struct FallbackResult {
 
 struct DataClassResult {
   std::string name;
-  std::uint64_t writes = 0;  ///< committed and acknowledged to clients
+  std::uint64_t writes = 0;  ///< committed at any DC after the warm-up
   sim::Histogram lag_ns;     ///< merged over replica DCs
   std::vector<ReplicaLagResult> replicas;
   /// Writes whose first arrival at a replica exceeded the class's bound, plus the undelivered
   /// ones when the run's drain is at least the bound (they are older than it at the end).
   std::uint64_t bound_violations = 0;
-  std::uint64_t undelivered = 0;  ///< (write, replica) pairs that never arrived by the end
+  /// (write, replica) pairs that never arrived by the end, over a channel or with the snapshot a
+  /// rebuilt DC starts from; writes after the warm-up, replicas with storage. After a rebuild, a
+  /// write that came with the snapshot and later also over a channel counts as arrived twice, so
+  /// this may undercount there.
+  std::uint64_t undelivered = 0;
   std::uint64_t stale_reads = 0;
   std::uint64_t lost = 0;
   std::uint64_t recovered = 0;
