@@ -64,10 +64,14 @@ void Store::put(Row& row, bool existed, const Write& w, sim::Time now) {
 }
 
 ApplyResult Store::commit(const Write& w, sim::Time now) {
-  const bool live = contains(w.key);
-  if (w.kind == WriteKind::kInsert && live) return ApplyResult::kDuplicateKey;
-  if (w.kind != WriteKind::kInsert && !live) return ApplyResult::kMissingRow;
+  // One lookup on the common paths (a new row inserted, an existing one updated).
   auto [it, inserted] = rows_.try_emplace(w.key);
+  const bool live = !inserted && !it->second.deleted;
+  if (w.kind == WriteKind::kInsert && live) return ApplyResult::kDuplicateKey;
+  if (w.kind != WriteKind::kInsert && !live) {
+    if (inserted) rows_.erase(it);
+    return ApplyResult::kMissingRow;
+  }
   put(it->second, !inserted, w, now);
   ++stats_.commits;
   return ApplyResult::kApplied;

@@ -296,21 +296,19 @@ void System::Impl::build_workload() {
 CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
                                   std::uint64_t value) {
   Store& store = *stores[dc.value][cls.value];
-  // A DB rejects a bad statement before it takes a version or writes the binlog.
-  const bool exists = store.contains(key);
-  if (kind == WriteKind::kInsert && exists) return {ApplyResult::kDuplicateKey, {}};
-  if (kind != WriteKind::kInsert && !exists) return {ApplyResult::kMissingRow, {}};
   const sim::Time now = engine.now();
   Write w;
   w.key = key;
   w.kind = kind;
   w.data_class = cls;
-  w.version = clocks[dc.value].next(now);
+  // A DB rejects a bad statement before it takes a version (GTID) or writes the binlog.
+  w.version = clocks[dc.value].peek(now);
   w.value = value;
   w.commit_time = now;
   w.bytes = spec.data[cls.value].row_bytes;
   const ApplyResult r = store.commit(w, now);
-  if (r != ApplyResult::kApplied) return {r, w.version};
+  if (r != ApplyResult::kApplied) return {r, {}};
+  clocks[dc.value].take(w.version);
   if (oplog_of_class[cls.value] >= 0) {
     const auto index = static_cast<std::size_t>(oplog_of_class[cls.value]);
     Oplog& log = *oplogs[index];

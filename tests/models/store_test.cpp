@@ -547,6 +547,28 @@ TEST(ApplyRule, NamesRoundTrip) {
 }
 
 // The message of the InvalidArgument that parse_apply_rule(name) throws.
+TEST(Store, ARejectedCommitLeavesNoTraceOfItsKey) {
+  Store s(DcId{0}, "passwords");
+  Write update;
+  update.key = 42;
+  update.kind = WriteKind::kUpdate;
+  update.version = Version{DcId{0}, 1, 1};
+  EXPECT_EQ(s.commit(update, sim::Time(1)), ApplyResult::kMissingRow);
+  EXPECT_EQ(s.find(42), nullptr);
+  EXPECT_TRUE(s.keys().empty());
+  EXPECT_EQ(s.stats().commits, 0u);
+}
+
+TEST(VersionClock, APeekedVersionIsTakenOnlyWhenTheCommitSucceeds) {
+  VersionClock c(DcId{3});
+  const Version first = c.peek(sim::Time(100));
+  EXPECT_EQ(c.peek(sim::Time(100)), first) << "peeking takes nothing";
+  c.take(first);
+  const Version second = c.next(sim::Time(100));
+  EXPECT_EQ(second.seq, first.seq + 1);
+  EXPECT_TRUE(newer(second, first)) << "the same instant still gives a newer version";
+}
+
 std::string parse_error(const std::string& name) {
   try {
     parse_apply_rule(name);

@@ -35,8 +35,18 @@ class VersionClock {
   explicit VersionClock(DcId origin) : origin_(origin) {}
   /// The version of a write committed at `now`.
   Version next(sim::Time now) {
-    last_hlc_ = now.ns() > last_hlc_ ? now.ns() : last_hlc_ + 1;
-    return Version{origin_, ++seq_, last_hlc_};
+    const Version v = peek(now);
+    take(v);
+    return v;
+  }
+  /// The version next(now) would give, without taking it (for a commit that may be rejected).
+  [[nodiscard]] Version peek(sim::Time now) const {
+    return Version{origin_, seq_ + 1, now.ns() > last_hlc_ ? now.ns() : last_hlc_ + 1};
+  }
+  /// Takes `v`, which peek() gave: later versions are newer.
+  void take(const Version& v) {
+    seq_ = v.seq;
+    last_hlc_ = v.hlc;
   }
   /// Folds in a version seen from elsewhere, so later local writes are newer (HLC receive rule).
   void observe(const Version& v) {
