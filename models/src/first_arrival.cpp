@@ -47,12 +47,12 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
   }
 }
 
-bool FirstArrivalTracker::arrive_by_snapshot(const Write& w, sim::Time now) {
+bool FirstArrivalTracker::arrive_out_of_band(const Write& w, sim::Time now) {
   evict(now);
   auto [it, inserted] = seen_.try_emplace(VersionKey{w.version.origin.value, w.version.seq});
   if (!inserted) return false;
   ++stats_.first_arrivals;
-  ++stats_.by_snapshot;
+  ++stats_.out_of_band;
   lag_.record((now - w.commit_time).ns());
   it->second.delivered_by = all_bits_;
   it->second.complete = true;

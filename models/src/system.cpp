@@ -377,13 +377,13 @@ void System::Impl::on_arrival(const Write& w, DcId replica, int use) {
   if (lag > spec.data[c].bound) ++bound_violations[c];
 }
 
-void System::Impl::on_snapshot_arrival(const Write& w, DcId replica) {
-  // The snapshot applies the row now: a first arrival like any other (what it brings must not
-  // count again when a channel brings it later).
+void System::Impl::on_out_of_band_arrival(const Write& w, DcId replica) {
+  // A rebuild snapshot or a repair applies the row now: a first arrival like any other (what it
+  // brings must not count again when a channel brings it later).
   const std::uint32_t c = w.data_class.value;
   if (w.commit_time < sim::Time::zero() + spec.run.warmup) return;
   const sim::Time now = engine.now();
-  if (!trackers[c][replica.value]->arrive_by_snapshot(w, now)) return;
+  if (trackers[c].empty() || !trackers[c][replica.value]->arrive_out_of_band(w, now)) return;
   const sim::Duration lag = now - w.commit_time;
   class_lag_series[c][replica.value].record(now, static_cast<double>(lag.ns()));
   if (lag > spec.data[c].bound) ++bound_violations[c];
@@ -576,7 +576,7 @@ void System::Impl::rebuild(DcId dc, bool /*whole_dc*/) {
         clocks[dc.value].observe(row->version);
         if (!trackers[c].empty() && row->version.origin != kPreloadOrigin &&
             row->version.origin != dc) {
-          on_snapshot_arrival(w, dc);
+          on_out_of_band_arrival(w, dc);
         }
       }
     }
@@ -721,6 +721,8 @@ void System::Impl::reconcile(std::uint32_t job_index, std::size_t first) {
       Store& st = *stores[d][cls.value];
       if (holds(st.find(e.write.key), e.write.version)) continue;
       st.apply(e.write, ApplyRule::kLastWriterWins, engine.now());
+      const DcId at{static_cast<std::uint32_t>(d)};
+      if (e.write.version.origin != at) on_out_of_band_arrival(e.write, at);
       repaired = true;
     }
     if (repaired) ++(anywhere ? job.repaired : job.recovered);

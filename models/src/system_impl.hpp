@@ -102,7 +102,7 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   // --- arrivals -------------------------------------------------------------------------------
   void on_arrival(const Write& w, DcId replica, int use);
   void on_applied(const Write& w, DcId replica);
-  void on_snapshot_arrival(const Write& w, DcId replica);
+  void on_out_of_band_arrival(const Write& w, DcId replica);
   [[nodiscard]] bool acknowledged(const Version& v) const {
     return unacked.count(VersionKey{v.origin.value, v.seq}) == 0;
   }

@@ -278,18 +278,18 @@ TEST(MultiChannel, ACutOnASharedLinkStopsBothChannelsAndSeparateLinksKeepOneAliv
   }
 }
 
-TEST(FirstArrivalTracker, ASnapshotArrivalIsAFirstArrivalAndMakesLaterCopiesDuplicates) {
+TEST(FirstArrivalTracker, AnOutOfBandArrivalIsAFirstArrivalAndMakesLaterCopiesDuplicates) {
   FirstArrivalTracker t(2);
   Write w;
   w.key = 1;
   w.version = Version{DcId{0}, 7, 100};
   w.commit_time = sim::Time(100);
-  EXPECT_TRUE(t.arrive_by_snapshot(w, sim::Time(1'100)));
-  EXPECT_FALSE(t.arrive_by_snapshot(w, sim::Time(1'200))) << "already arrived";
+  EXPECT_TRUE(t.arrive_out_of_band(w, sim::Time(1'100)));
+  EXPECT_FALSE(t.arrive_out_of_band(w, sim::Time(1'200))) << "already arrived";
   t.on_arrival(w, 0, sim::Time(2'000));
   t.on_arrival(w, 1, sim::Time(3'000));
   EXPECT_EQ(t.stats().first_arrivals, 1u);
-  EXPECT_EQ(t.stats().by_snapshot, 1u);
+  EXPECT_EQ(t.stats().out_of_band, 1u);
   EXPECT_EQ(t.stats().duplicates, 2u);
   EXPECT_EQ(t.stats().won[0] + t.stats().won[1], 0u) << "no channel won it";
   EXPECT_EQ(t.lag().count(), 1u);

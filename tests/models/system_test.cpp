@@ -128,6 +128,8 @@ TEST(System, ARemoteOplogRecoversEveryLostAccountAfterDcLossAndAServerOplogNone)
   EXPECT_GT(with_server.lost, 500u) << "two minutes of Beijing's registrations";
   EXPECT_EQ(with_server.recovered, 0u);
   EXPECT_EQ(with_remote.lost, 0u);
+  EXPECT_EQ(with_remote.undelivered, 0u) << "what the repair brought arrived (late)";
+  EXPECT_GT(with_server.undelivered, 500u);
   EXPECT_GE(with_remote.recovered, with_server.lost * 9 / 10)
       << "the same registrations, recovered (runs differ after the fault)";
   // Passwords had no oplog: lost either way.

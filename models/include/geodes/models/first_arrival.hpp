@@ -25,7 +25,7 @@ namespace geodes::models {
 struct FirstArrivalStats {
   std::uint64_t first_arrivals = 0;  ///< distinct writes that reached the replica
   std::uint64_t duplicates = 0;      ///< arrivals of a write that had already arrived
-  std::uint64_t by_snapshot = 0;     ///< first arrivals brought by a rebuild snapshot
+  std::uint64_t out_of_band = 0;     ///< first arrivals by a rebuild snapshot or a repair
   /// First arrivals over each channel (index = the channel's index in the tracker).
   std::uint64_t won[64] = {};
 };
@@ -39,10 +39,11 @@ class FirstArrivalTracker {
   /// A write delivered by channel `channel` (0-based) at `now`, whatever the store did with it.
   void on_arrival(const Write& w, int channel, sim::Time now);
 
-  /// `w` reached the replica at `now` with the snapshot a rebuilt DC starts from: a first
-  /// arrival (lag counted, no channel wins it) unless it had arrived already; later arrivals
-  /// over a channel are duplicates. Returns true iff it was a first arrival.
-  bool arrive_by_snapshot(const Write& w, sim::Time now);
+  /// `w` reached the replica at `now` other than over a channel: with the snapshot a rebuilt DC
+  /// starts from, or repaired by reconciliation. A first arrival (lag counted, no channel wins
+  /// it) unless it had arrived already; later arrivals over a channel are duplicates. Returns
+  /// true iff it was a first arrival.
+  bool arrive_out_of_band(const Write& w, sim::Time now);
 
   /// Lag of each write's first arrival, ns.
   [[nodiscard]] const sim::Histogram& lag() const { return lag_; }
