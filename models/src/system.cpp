@@ -146,6 +146,10 @@ void System::Impl::build_channels() {
   tracked_commits.assign(class_count, std::vector<std::uint64_t>(dc_count, 0));
   snapshot_arrivals.assign(class_count, std::vector<std::uint64_t>(dc_count, 0));
   semi_sync_class.assign(class_count, 0);
+  std::vector<std::size_t> classes_per_channel(spec.channels.size(), 0);
+  for (const SyncSpec& sync : spec.sync) {
+    for (const ChannelUse& u : sync.channels) ++classes_per_channel[u.channel];
+  }
   // MySQL instances are shared by the classes that use one configuration over the same links.
   std::map<std::tuple<std::size_t, std::vector<LinkId>, std::uint32_t, std::uint32_t>, std::size_t>
       mysql_index;
@@ -217,7 +221,11 @@ void System::Impl::build_channels() {
             inst.source = source;
             inst.replica = replica;
             inst.broker = broker;
-            inst.name = config.name + ":" + spec.data[c].name + ":" + pair;
+            // One topic per class: the class is in the name only when the configuration
+            // carries several (names must be unique; short ones fit the summary's table).
+            inst.name = classes_per_channel[use.channel] > 1
+                            ? config.name + ":" + spec.data[c].name + ":" + pair
+                            : config.name + ":" + pair;
             params.name = inst.name;
             params.series_interval = spec.metrics.series_interval;
             inst.channel = std::make_unique<MqChannel>(*network, path(source, broker, use.links),
@@ -235,6 +243,33 @@ void System::Impl::build_channels() {
         }
       }
     }
+  }
+  name_channels_uniquely();
+}
+
+void System::Impl::name_channels_uniquely() {
+  // One configuration used twice by a class over different links gives two instances per pair:
+  // they are told apart by their links (results are keyed by name).
+  std::map<std::string, int> uses;
+  for (const MysqlInstance& m : mysql) ++uses[m.name];
+  for (const MqInstance& m : mq) ++uses[m.name];
+  const auto via = [&](const Path& p) {
+    std::string text = " via";
+    for (const LinkId l : p.links) text += " " + spec.topology.link(l).name;
+    return text;
+  };
+  for (MysqlInstance& m : mysql) {
+    if (uses[m.name] > 1) m.name += via(m.channel->path());
+  }
+  for (MqInstance& m : mq) {
+    if (uses[m.name] > 1) m.name += via(m.channel->consume_path());
+  }
+  std::map<std::string, int> seen;
+  for (MysqlInstance& m : mysql) {
+    if (seen[m.name]++ > 0) m.name += " #" + std::to_string(seen[m.name]);
+  }
+  for (MqInstance& m : mq) {
+    if (seen[m.name]++ > 0) m.name += " #" + std::to_string(seen[m.name]);
   }
 }
 

@@ -63,6 +63,7 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   void validate() const;
   void build_stores();
   void build_channels();
+  void name_channels_uniquely();
   void build_workload();
   void build_exceptions();
 

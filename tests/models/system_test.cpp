@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
 #include <string>
 
 #include "geodes/sim/error.hpp"
@@ -341,6 +342,17 @@ TEST(System, TheSameSeedGivesTheSameRunAndAnotherSeedADifferentOne) {
   EXPECT_EQ(data(a, "accounts").lag_ns.buckets(), data(b, "accounts").lag_ns.buckets());
   EXPECT_EQ(business(a, "login").succeeded, business(b, "login").succeeded);
   EXPECT_NE(a.fingerprint, c.fingerprint);
+}
+
+TEST(System, ChannelInstancesHaveUniqueNamesEvenWhenOneConfigurationRunsOverTwoPaths) {
+  TwoCities t = two_cities(200);
+  t.spec.run.duration = sim::Duration(30'000'000'000);
+  t.spec.sync[kPasswords.value].channels = {ChannelUse{kMysql, {t.internet}}};
+  const RunResults r = run(t.spec);
+  std::set<std::string> names;
+  for (const ChannelResult& c : r.channels) EXPECT_TRUE(names.insert(c.name).second) << c.name;
+  EXPECT_EQ(names.count("mysql:beijing->shanghai via private"), 1u);
+  EXPECT_EQ(names.count("mysql:beijing->shanghai via internet"), 1u);
 }
 
 TEST(System, InconsistentSpecsAreRejectedNamingThePart) {
