@@ -1411,111 +1411,115 @@ class Converter {
     e.finish();
   }
 
-  void read_fallbacks(MapReader& e) {
-    MapReader fm(d_, e.get("access_fallback"), "exceptions.access_fallback",
-                 "access fallback keyed by data class");
-    for (const YamlNode::Entry* x : fm.entries()) {
-      fm.allow({x->key});
-      const std::string path = fm.path(x->key);
+  // Calls `read(entry, key path, class)` for each entry of a map keyed by data class, after
+  // reporting (and skipping) keys that name no data class.
+  template <typename Read>
+  void for_each_class_entry(MapReader& m, Read read) {
+    for (const YamlNode::Entry* x : m.entries()) {
+      m.allow({x->key});
+      const std::string path = m.path(x->key);
       const auto cls = find(data_, x->key);
       if (!cls) {
         d_.error(x->key_mark, path, unknown_reference(x->key, data_, "a data class"));
         continue;
       }
-      models::AccessFallbackSpec f;
-      f.data_class = DataClassId{static_cast<std::uint32_t>(*cls)};
-      bool ok = true;
-      const YamlNode* owner = nullptr;
-      std::string owner_path = path;
-      if (x->value->kind == YamlNode::Kind::kScalar && !x->value->is_null()) {
-        owner = x->value.get();  // shorthand: `accounts: home`
-      } else {
-        MapReader m(d_, x->value.get(), path, "an access fallback: {owner, links, timeout}");
-        owner = m.get("owner");
-        owner_path = m.path("owner");
-        if (const YamlNode* l = m.get("links")) {
-          auto v = read_links(*l, m.path("links"));
-          if (v) f.links = *v;
-          ok = ok && v.has_value();
-        }
-        m.duration("timeout", f.timeout, true);
-        double bytes = f.request_bytes;
-        if (m.quantity("request_size", bytes, Unit::kBytes, {1, 1e9})) {
-          f.request_bytes = static_cast<std::uint32_t>(bytes);
-        }
-        m.finish();
-        ok = ok && m.ok();
-      }
-      if (owner != nullptr) {
-        if (owner->kind == YamlNode::Kind::kScalar && owner->scalar == "home") {
-          f.owner = models::AccessFallbackSpec::Owner::kHome;
-        } else if (owner->kind == YamlNode::Kind::kScalar && !find(dcs_, owner->scalar)) {
-          d_.error(*owner, owner_path,
-                   unknown_reference(owner->scalar, dcs_, "a datacenter") +
-                       " (or 'home': the user's home datacenter by the routing rule)");
-          ok = false;
-        } else if (auto r = read_reference(d_, *owner, owner_path, dcs_, "a datacenter")) {
-          f.owner = models::AccessFallbackSpec::Owner::kFixed;
-          f.owner_dc = DcId{static_cast<std::uint32_t>(*r)};
-        } else {
-          ok = false;
-        }
-      }
-      if (ok) spec_.exceptions.access_fallback.push_back(f);
+      read(x, path, DataClassId{static_cast<std::uint32_t>(*cls)});
     }
+  }
+
+  void read_fallbacks(MapReader& e) {
+    MapReader fm(d_, e.get("access_fallback"), "exceptions.access_fallback",
+                 "access fallback keyed by data class");
+    for_each_class_entry(
+        fm, [&](const YamlNode::Entry* x, const std::string& path, DataClassId cls) {
+          models::AccessFallbackSpec f;
+          f.data_class = cls;
+          bool ok = true;
+          const YamlNode* owner = nullptr;
+          std::string owner_path = path;
+          if (x->value->kind == YamlNode::Kind::kScalar && !x->value->is_null()) {
+            owner = x->value.get();  // shorthand: `accounts: home`
+          } else {
+            MapReader m(d_, x->value.get(), path, "an access fallback: {owner, links, timeout}");
+            owner = m.get("owner");
+            owner_path = m.path("owner");
+            if (const YamlNode* l = m.get("links")) {
+              auto v = read_links(*l, m.path("links"));
+              if (v) f.links = *v;
+              ok = ok && v.has_value();
+            }
+            m.duration("timeout", f.timeout, true);
+            double bytes = f.request_bytes;
+            if (m.quantity("request_size", bytes, Unit::kBytes, {1, 1e9})) {
+              f.request_bytes = static_cast<std::uint32_t>(bytes);
+            }
+            m.finish();
+            ok = ok && m.ok();
+          }
+          if (owner != nullptr) {
+            if (owner->kind == YamlNode::Kind::kScalar && owner->scalar == "home") {
+              f.owner = models::AccessFallbackSpec::Owner::kHome;
+            } else if (owner->kind == YamlNode::Kind::kScalar && !find(dcs_, owner->scalar)) {
+              d_.error(*owner, owner_path,
+                       unknown_reference(owner->scalar, dcs_, "a datacenter") +
+                           " (or 'home': the user's home datacenter by the routing rule)");
+              ok = false;
+            } else if (auto r = read_reference(d_, *owner, owner_path, dcs_, "a datacenter")) {
+              f.owner = models::AccessFallbackSpec::Owner::kFixed;
+              f.owner_dc = DcId{static_cast<std::uint32_t>(*r)};
+            } else {
+              ok = false;
+            }
+          }
+          if (ok) spec_.exceptions.access_fallback.push_back(f);
+        });
     fm.finish();
   }
 
   void read_oplogs(MapReader& e) {
     MapReader om(d_, e.get("oplog"), "exceptions.oplog", "operation logs keyed by data class");
-    for (const YamlNode::Entry* x : om.entries()) {
-      om.allow({x->key});
-      const std::string path = om.path(x->key);
-      const auto cls = find(data_, x->key);
-      if (!cls) {
-        d_.error(x->key_mark, path, unknown_reference(x->key, data_, "a data class"));
-        continue;
-      }
-      models::OplogSpec o;
-      o.data_class = DataClassId{static_cast<std::uint32_t>(*cls)};
-      bool ok = true;
-      const YamlNode* placement_node = nullptr;
-      if (x->value->kind == YamlNode::Kind::kScalar && !x->value->is_null()) {
-        placement_node = x->value.get();  // shorthand: `accounts: remote`
-        const auto p =
-            read_enum(d_, *x->value, path, &models::parse_oplog_placement, "an oplog placement");
-        if (p) o.placement = *p;
-        ok = p.has_value();
-      } else {
-        MapReader m(d_, x->value.get(), path, "an oplog: {placement, dc, reconcile_delay}");
-        placement_node = m.get("placement");
-        ok = m.enumeration("placement", o.placement, &models::parse_oplog_placement,
-                           "an oplog placement") ||
-             placement_node == nullptr;
-        if (const YamlNode* dc = m.get("dc")) {
-          if (o.placement != models::OplogPlacement::kRemote) {
-            d_.error(m.key_mark("dc"), m.path("dc"),
-                     std::string("dc applies to placement remote only (this oplog is at ") +
-                         models::to_string(o.placement) + ")");
-            ok = false;
-          } else if (auto r = read_reference(d_, *dc, m.path("dc"), dcs_, "a datacenter")) {
-            o.remote_dc = DcId{static_cast<std::uint32_t>(*r)};
+    for_each_class_entry(
+        om, [&](const YamlNode::Entry* x, const std::string& path, DataClassId cls) {
+          models::OplogSpec o;
+          o.data_class = cls;
+          bool ok = true;
+          const YamlNode* placement_node = nullptr;
+          if (x->value->kind == YamlNode::Kind::kScalar && !x->value->is_null()) {
+            placement_node = x->value.get();  // shorthand: `accounts: remote`
+            const auto p = read_enum(d_, *x->value, path, &models::parse_oplog_placement,
+                                     "an oplog placement");
+            if (p) o.placement = *p;
+            ok = p.has_value();
           } else {
+            MapReader m(d_, x->value.get(), path, "an oplog: {placement, dc, reconcile_delay}");
+            placement_node = m.get("placement");
+            ok = m.enumeration("placement", o.placement, &models::parse_oplog_placement,
+                               "an oplog placement") ||
+                 placement_node == nullptr;
+            if (const YamlNode* dc = m.get("dc")) {
+              if (o.placement != models::OplogPlacement::kRemote) {
+                d_.error(m.key_mark("dc"), m.path("dc"),
+                         std::string("dc applies to placement remote only (this oplog is at ") +
+                             models::to_string(o.placement) + ")");
+                ok = false;
+              } else if (auto r = read_reference(d_, *dc, m.path("dc"), dcs_, "a datacenter")) {
+                o.remote_dc = DcId{static_cast<std::uint32_t>(*r)};
+              } else {
+                ok = false;
+              }
+            }
+            m.duration("reconcile_delay", o.reconcile_delay);
+            m.quantity("reconcile_rate", o.reconcile_rate_per_s, Unit::kRate, Bounds::above(0));
+            m.finish();
+            ok = ok && m.ok();
+          }
+          if (ok && o.placement == models::OplogPlacement::kRemote && dc_count() < 2) {
+            d_.error(placement_node != nullptr ? *placement_node : *x->value, path,
+                     "placement remote keeps the log in another datacenter, and there is only one");
             ok = false;
           }
-        }
-        m.duration("reconcile_delay", o.reconcile_delay);
-        m.quantity("reconcile_rate", o.reconcile_rate_per_s, Unit::kRate, Bounds::above(0));
-        m.finish();
-        ok = ok && m.ok();
-      }
-      if (ok && o.placement == models::OplogPlacement::kRemote && dc_count() < 2) {
-        d_.error(placement_node != nullptr ? *placement_node : *x->value, path,
-                 "placement remote keeps the log in another datacenter, and there is only one");
-        ok = false;
-      }
-      if (ok) spec_.exceptions.oplogs.push_back(o);
-    }
+          if (ok) spec_.exceptions.oplogs.push_back(o);
+        });
     om.finish();
   }
 
