@@ -8,11 +8,11 @@
 #include <cmath>
 #include <memory>
 
-#include "geodes/models/mq_channel.hpp"
-#include "geodes/models/network.hpp"
-#include "geodes/models/store.hpp"
-#include "geodes/models/topology.hpp"
-#include "geodes/models/version.hpp"
+#include "geodes/models/channels/mq_channel.hpp"
+#include "geodes/models/data/store.hpp"
+#include "geodes/models/data/version.hpp"
+#include "geodes/models/net/network.hpp"
+#include "geodes/models/net/topology.hpp"
 #include "geodes/sim/engine.hpp"
 
 namespace {

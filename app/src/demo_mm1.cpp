@@ -6,7 +6,7 @@
 #include <ostream>
 #include <string>
 
-#include "geodes/models/mm1_replication.hpp"
+#include "geodes/models/channels/mm1_replication.hpp"
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/units.hpp"
 

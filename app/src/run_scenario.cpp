@@ -2,7 +2,7 @@
 
 #include <chrono>
 
-#include "geodes/models/system.hpp"
+#include "geodes/models/system/system.hpp"
 
 namespace geodes::app {
 

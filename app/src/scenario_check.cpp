@@ -9,8 +9,8 @@
 
 #include "geodes/app/cli.hpp"
 #include "geodes/app/text_format.hpp"
-#include "geodes/models/business.hpp"
-#include "geodes/models/id_strategy.hpp"
+#include "geodes/models/workload/business.hpp"
+#include "geodes/models/workload/id_strategy.hpp"
 #include "geodes/sim/names.hpp"
 
 namespace geodes::app {

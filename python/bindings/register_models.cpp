@@ -2,7 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "geodes/models/mm1_replication.hpp"
+#include "geodes/models/channels/mm1_replication.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;

@@ -16,7 +16,7 @@
 #include "geodes/app/scenario_check.hpp"
 #include "geodes/app/scenario_loader.hpp"
 #include "geodes/app/summary_json.hpp"
-#include "geodes/models/run_results.hpp"
+#include "geodes/models/system/run_results.hpp"
 #include "register.hpp"
 
 namespace py = pybind11;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "geodes/models/run_results.hpp"
+#include "geodes/models/system/run_results.hpp"
 #include "geodes/sim/histogram.hpp"
 
 namespace geodes::app::testing {

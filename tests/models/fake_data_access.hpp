@@ -9,9 +9,9 @@
 #include <utility>
 #include <vector>
 
-#include "geodes/models/data_access.hpp"
-#include "geodes/models/store.hpp"
-#include "geodes/models/version.hpp"
+#include "geodes/models/data/store.hpp"
+#include "geodes/models/data/version.hpp"
+#include "geodes/models/workload/data_access.hpp"
 #include "geodes/sim/engine.hpp"
 
 namespace geodes::models::testing {

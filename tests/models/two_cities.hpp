@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "geodes/models/business.hpp"
-#include "geodes/models/scenario.hpp"
+#include "geodes/models/system/scenario.hpp"
+#include "geodes/models/workload/business.hpp"
 #include "geodes/sim/distribution.hpp"
 
 namespace geodes::models::testing {

@@ -9,10 +9,10 @@
 #include <string>
 #include <utility>
 
-#include "geodes/models/arrival_process.hpp"
-#include "geodes/models/business.hpp"
-#include "geodes/models/id_strategy.hpp"
-#include "geodes/models/user_routing.hpp"
+#include "geodes/models/workload/arrival_process.hpp"
+#include "geodes/models/workload/business.hpp"
+#include "geodes/models/workload/id_strategy.hpp"
+#include "geodes/models/workload/user_routing.hpp"
 #include "geodes/sim/names.hpp"
 
 namespace geodes::app {

@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "geodes/models/scenario.hpp"
+#include "geodes/models/system/scenario.hpp"
 #include "yaml_node.hpp"
 #include "yaml_reader.hpp"
 

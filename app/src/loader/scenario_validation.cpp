@@ -3,12 +3,12 @@
 // it came from.
 #include <optional>
 
-#include "geodes/models/arrival_process.hpp"
-#include "geodes/models/data_access.hpp"
-#include "geodes/models/gslb.hpp"
-#include "geodes/models/id_strategy.hpp"
-#include "geodes/models/user_routing.hpp"
-#include "geodes/models/workload.hpp"
+#include "geodes/models/workload/arrival_process.hpp"
+#include "geodes/models/workload/data_access.hpp"
+#include "geodes/models/workload/gslb.hpp"
+#include "geodes/models/workload/id_strategy.hpp"
+#include "geodes/models/workload/user_routing.hpp"
+#include "geodes/models/workload/workload.hpp"
 #include "geodes/sim/engine.hpp"
 #include "scenario_converter.hpp"
 

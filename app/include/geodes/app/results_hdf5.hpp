@@ -30,7 +30,7 @@
 #include <string_view>
 
 #include "geodes/app/version.hpp"
-#include "geodes/models/run_results.hpp"
+#include "geodes/models/system/run_results.hpp"
 
 namespace geodes::app {
 

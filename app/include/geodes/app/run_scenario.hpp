@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <functional>
 
-#include "geodes/models/run_results.hpp"
-#include "geodes/models/scenario.hpp"
+#include "geodes/models/system/run_results.hpp"
+#include "geodes/models/system/scenario.hpp"
 #include "geodes/sim/engine.hpp"
 
 namespace geodes::app {

@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "geodes/app/scenario_loader.hpp"
-#include "geodes/models/scenario.hpp"
+#include "geodes/models/system/scenario.hpp"
 
 namespace geodes::app {
 

@@ -28,7 +28,7 @@
 #include <string_view>
 #include <vector>
 
-#include "geodes/models/scenario.hpp"
+#include "geodes/models/system/scenario.hpp"
 #include "geodes/sim/error.hpp"
 
 namespace geodes::app {

@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "geodes/models/run_results.hpp"
+#include "geodes/models/system/run_results.hpp"
 
 namespace geodes::app {
 

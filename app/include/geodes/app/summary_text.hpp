@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <string>
 
-#include "geodes/models/run_results.hpp"
+#include "geodes/models/system/run_results.hpp"
 
 namespace geodes::app {
 

@@ -1,0 +1,82 @@
+// Multi-channel sync (DOMAIN.md step 4.1): one data class reaching one replica DC over two or more
+// channels. The data class's lag for a write is its *first* arrival over any channel (DESIGN.md,
+// "Lag"); every later arrival of the same write is a duplicate, harmless only under an idempotent
+// apply rule.
+//
+// A write is identified by its version (origin DC, per-origin sequence). The tracker remembers a
+// write until every channel has delivered it once, then for `retention` more, so that late
+// redeliveries (an MQ consumer's at-least-once replay) still count as duplicates. Memory is
+// bounded by the writes in flight plus rate x retention. A redelivery later than that would count
+// as a new first arrival; it would show as an outlier in the lag histogram.
+//
+// Determinism: no iteration over the hash map; eviction is in completion order.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+#include "geodes/models/data/store.hpp"
+#include "geodes/sim/histogram.hpp"
+#include "geodes/sim/time.hpp"
+
+namespace geodes::models {
+
+struct FirstArrivalStats {
+  std::uint64_t first_arrivals = 0;  ///< distinct writes that reached the replica
+  std::uint64_t duplicates = 0;      ///< arrivals of a write that had already arrived
+  std::uint64_t out_of_band = 0;     ///< first arrivals by a rebuild snapshot or a repair
+  /// First arrivals over each channel (index = the channel's index in the tracker).
+  std::uint64_t won[64] = {};
+};
+
+class FirstArrivalTracker {
+ public:
+  /// A tracker for `channels` channels (1 to 64) delivering one data class to one replica.
+  explicit FirstArrivalTracker(int channels,
+                               sim::Duration retention = sim::Duration(600'000'000'000));
+
+  /// A write delivered by channel `channel` (0-based) at `now`, whatever the store did with it.
+  void on_arrival(const Write& w, int channel, sim::Time now);
+
+  /// `w` reached the replica at `now` other than over a channel: with the snapshot a rebuilt DC
+  /// starts from, or repaired by reconciliation. A first arrival (lag counted, no channel wins
+  /// it) unless it had arrived already; later arrivals over a channel are duplicates. Returns
+  /// true iff it was a first arrival.
+  bool arrive_out_of_band(const Write& w, sim::Time now);
+
+  /// Lag of each write's first arrival, ns.
+  [[nodiscard]] const sim::Histogram& lag() const { return lag_; }
+  [[nodiscard]] const FirstArrivalStats& stats() const { return stats_; }
+  /// Writes remembered now (in flight on some channel, or within retention).
+  [[nodiscard]] std::size_t remembered() const { return seen_.size(); }
+
+ private:
+  struct Entry {
+    std::uint64_t delivered_by = 0;  // bit per channel
+    bool complete = false;
+  };
+  struct VersionKey {
+    std::uint32_t origin;
+    std::uint64_t seq;
+    friend bool operator==(const VersionKey&, const VersionKey&) = default;
+  };
+  struct VersionHash {
+    std::size_t operator()(const VersionKey& k) const;
+  };
+  struct Completed {
+    VersionKey key{};
+    sim::Time at;
+  };
+  void evict(sim::Time now);
+
+  int channels_;
+  std::uint64_t all_bits_;
+  sim::Duration retention_;
+  std::unordered_map<VersionKey, Entry, VersionHash> seen_;
+  std::deque<Completed> completed_;  // in completion order
+  sim::Histogram lag_;
+  FirstArrivalStats stats_;
+};
+
+}  // namespace geodes::models

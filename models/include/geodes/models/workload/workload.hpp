@@ -1,0 +1,303 @@
+// The workload: users, businesses and their arrivals, run against the data through DataAccess
+// (DESIGN.md "Workload"; DOMAIN.md steps 1 and 4).
+//
+// Users. User ids are dense, 0, 1, 2, ...: users 0 to `users.initial` - 1 exist before the run
+// (their rows preloaded at every DC), and businesses with an allocate_id step register more, each
+// register taking the next id when it starts (or the id of a register that failed), up to
+// `users.max`. A user's home DC comes from the routing rule applied to the user id; their account
+// id (the key of their rows) from the id strategy (or the user id itself when no id class is
+// named). A business that acts for existing users picks one by Zipf popularity over the
+// registered users, rank r being the r-th user to complete registration (the initial users first,
+// in id order; see BusinessParams::zipf_exponent).
+//
+// An op, from its arrival:
+//   1. attempt: the serving DC is the GSLB's route for the user's home DC. If it is down, the
+//      attempt fails dc_down at once. Otherwise the business's steps run there (business.hpp).
+//      Local steps take no simulated time; an API call to another DC (central id allocator,
+//      stock lender) takes its round trip, after which the op continues, provided the serving DC
+//      is still up. The attempt's deadline is its start + client.timeout: a call that would answer
+//      later, or never (the other DC down or unreachable), fails the attempt `timeout` at the
+//      deadline. Effects already made stay made (a timed-out register may have used an id).
+//   2. retry: an attempt that failed dc_down or timeout is retried after
+//      backoff * backoff_multiplier^(k-1) (k = the failed attempt's number), at most max_retries
+//      times, routed afresh each time (so a retry may reach the failover DC).
+//   3. outcome: the op's final result goes to the built-in counters (per business, per serving
+//      DC), the engine's fingerprint, and the OutcomeSink.
+// A register op takes the next unused user id on arrival (a new person, homed by the routing
+// rule); it becomes a registered user (with the new id as account) if the op succeeds. A failed
+// register's id is never used again (that person gave up; reusing it would pile every retry onto
+// one home DC). An arrival that finds no unused user id (users.max reached) or, for other
+// businesses, no registered user, is dropped and counted (stats().dropped_arrivals).
+//
+// Truth. The workload remembers, per data class and key it wrote, the versions it committed
+// anywhere (truth_log.hpp): a read fails `stale` (fail_if_stale) when the row is older than the
+// latest of them, and counts as a stale read (DESIGN.md) when it is older than one committed
+// before now - the class's bound; forced re-logins are judged against it too.
+//
+// Access fallback. A read of a class with FallbackParams that finds no live row where the user is
+// served asks the owner DC (the user's home, or a fixed DC) through DataAccess::fallback_call: an
+// owner that is down refuses at once; a call that is cut or slower than the fallback's timeout
+// fails after the timeout; otherwise the owner's row is judged like a local one, after the round
+// trip. Either way a failed fallback is a `missing` read (when fail_if_missing).
+//
+// Determinism: draws come from named streams: "workload/<business>/arrivals" (arrival times),
+// "workload/<business>/users" (Zipf picks), "workload/ids/<class>" (random ids). Hash maps are
+// only probed, never iterated. Memory: per user (their account id), per key written (its latest
+// version), per id handed out (the uniqueness registry), and per op in flight (a pooled record);
+// nothing grows with the number of ops finished.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "geodes/models/data/truth_log.hpp"
+#include "geodes/models/ids.hpp"
+#include "geodes/models/workload/arrival_process.hpp"
+#include "geodes/models/workload/business.hpp"
+#include "geodes/models/workload/data_access.hpp"
+#include "geodes/models/workload/gslb.hpp"
+#include "geodes/models/workload/id_strategy.hpp"
+#include "geodes/models/workload/op_outcome.hpp"
+#include "geodes/models/workload/user_routing.hpp"
+#include "geodes/models/workload/zipf.hpp"
+#include "geodes/sim/engine.hpp"
+#include "geodes/sim/histogram.hpp"
+#include "geodes/sim/rng.hpp"
+#include "geodes/sim/time.hpp"
+
+namespace geodes::models {
+
+/// What the workload needs to know of a data class (index = its DataClassId).
+struct WorkloadDataClass {
+  std::string name;
+  /// How new ids of this class are drawn; required for a class named by an allocate_id step or
+  /// by users.id_class.
+  std::optional<IdStrategyParams> id_strategy;
+  /// The real-time bound reads are judged against (stale_reads); Duration::max() = none.
+  sim::Duration bound = sim::Duration::zero();
+};
+
+/// Access fallback (DOMAIN.md step 4.2, "sync + access"): a read step of `data_class` that finds
+/// no live row where the user is served asks the owner DC's API instead.
+struct FallbackParams {
+  DataClassId data_class;
+  /// false: the owner is the user's home DC (the routing rule); true: always `owner`.
+  bool fixed_owner = false;
+  DcId owner;
+  /// A call not answered within this fails the read as a miss.
+  sim::Duration timeout{1'000'000'000};  // 1 s
+};
+
+struct UserParams {
+  /// Users registered before the run.
+  std::uint64_t initial = 1000;
+  /// User ids that can ever be handed out, failed registers included (registrations beyond are
+  /// dropped). >= initial.
+  std::uint64_t max = 100'000;
+  UserRoutingParams routing;
+  /// The class whose id strategy gives the initial users their account ids (drawn at their home
+  /// DC, or the central allocator, at time 0); none: account id = user id.
+  std::optional<DataClassId> id_class;
+  /// Classes holding one row per initial user, keyed by account id, preloaded at every DC.
+  std::vector<DataClassId> preload;
+};
+
+struct ClientParams {
+  /// Deadline of one attempt.
+  sim::Duration timeout{3'000'000'000};  // 3 s
+  /// Retries after the first attempt (0: none).
+  int max_retries = 2;
+  /// Wait before the first retry; later ones wait backoff_multiplier times longer each.
+  sim::Duration backoff{1'000'000'000};  // 1 s
+  double backoff_multiplier = 2;
+};
+
+struct WorkloadParams {
+  std::vector<WorkloadDataClass> data_classes;  ///< index = DataClassId
+  std::vector<BusinessParams> businesses;       ///< index = BusinessId
+  /// When > 0, the total rate per second, split over businesses by their `share`.
+  double total_rate_per_s = 0;
+  UserParams users;
+  ClientParams client;
+  GslbParams gslb;
+  /// At most one per data class.
+  std::vector<FallbackParams> fallback;
+  /// No op arrives after this time, so a run can drain (with the default, arrivals never stop and
+  /// Engine::run() never returns: use run_until()).
+  sim::Time end = sim::Time::max();
+};
+
+/// Per data class, what the workload's reads and commits met.
+struct DataClassCounts {
+  std::uint64_t reads = 0;
+  std::uint64_t missing_reads = 0;     ///< no live row where read
+  std::uint64_t stale_reads = 0;       ///< a row older than a version committed before now - bound
+  std::uint64_t commits = 0;           ///< applied client writes
+  std::uint64_t rejected_commits = 0;  ///< duplicate key or missing row
+  std::uint64_t regenerated = 0;       ///< session rows re-created after a forced re-login
+};
+
+/// Per data class, what access fallback did.
+struct FallbackCounts {
+  std::uint64_t calls = 0;        ///< local misses that asked the owner DC
+  std::uint64_t found = 0;        ///< the owner had a live row
+  std::uint64_t not_found = 0;    ///< the owner had none either
+  std::uint64_t owner_down = 0;   ///< the owner DC was down (refused at once)
+  std::uint64_t unreachable = 0;  ///< the path was cut or the answer later than the timeout
+  sim::Histogram latency_ns;      ///< round trips of answered calls
+};
+
+struct WorkloadStats {
+  std::uint64_t arrivals = 0;          ///< ops that arrived (dropped ones included)
+  std::uint64_t dropped_arrivals = 0;  ///< no free user id, or no registered user
+  std::uint64_t in_flight = 0;         ///< ops started and not finished
+  std::uint64_t peak_in_flight = 0;
+};
+
+class Workload {
+ public:
+  /// Throws InvalidArgument naming the parameter (and the business by name) on: no businesses;
+  /// an empty or duplicate business name; a business without steps; a zipf_exponent < 0; a step
+  /// naming an unknown data class; allocate_id on a class without id_strategy, or twice in one
+  /// business; a new_id key with no allocate_id before it; an account key in a business that
+  /// registers users; borrow or initial_per_dc on anything but a decrement with key per_dc;
+  /// initial_per_dc without one entry per DC; a negative or non-finite rate or share; a business
+  /// rate_per_s together with total_rate_per_s, a share without total_rate_per_s, or all shares 0
+  /// with it; users.initial > users.max; users.id_class without id_strategy; users.preload naming
+  /// an unknown class; an id_range routing that leaves a user id in [0, users.max) without home;
+  /// client.timeout <= 0, max_retries < 0, backoff < 0, backoff_multiplier < 1; and whatever
+  /// UserRouting, Gslb, IdAllocator and ArrivalProcess reject.
+  /// REQUIRES: engine and access outlive the workload.
+  Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams& params,
+           std::size_t dc_count, std::uint64_t seed);
+  ~Workload();
+  Workload(const Workload&) = delete;
+  Workload& operator=(const Workload&) = delete;
+
+  /// Where outcomes go (nullptr: only the built-in counters). Not owned.
+  void set_sink(OutcomeSink* sink) { sink_ = sink; }
+
+  /// Registers the initial users (ids drawn, rows preloaded), preloads stock, and schedules each
+  /// business's first arrival. Call once, before running the engine.
+  void start();
+
+  /// Starts one op of `business` now, outside the arrival process (tests, drills). For a
+  /// business acting for existing users, `user` picks the user (default: a Zipf draw); a
+  /// registering business ignores it. Returns false if the op was dropped (see the file comment).
+  bool submit(BusinessId business, std::optional<std::uint64_t> user = std::nullopt);
+
+  /// Fault notifications for the GSLB (the System calls these when a DC outage starts / ends).
+  void dc_down(DcId dc) { gslb_.dc_down(dc); }
+  void dc_up(DcId dc) { gslb_.dc_up(dc); }
+  /// A row of `cls` with key `id` was replicated into `dc` (lets auto_increment move its
+  /// counter past it, as MySQL does). No-op for classes without an id strategy.
+  void observe_replicated(DataClassId cls, DcId dc, std::uint64_t id);
+
+  [[nodiscard]] const Gslb& gslb() const { return gslb_; }
+  [[nodiscard]] const UserRouting& routing() const { return routing_; }
+  /// The home DC of `user`.
+  [[nodiscard]] DcId home(std::uint64_t user) const { return routing_.home(user); }
+  /// The account id of registered user `user`. REQUIRES: user < registered_users().
+  [[nodiscard]] std::uint64_t account(std::uint64_t user) const;
+  /// The user id of the `rank`-th user to complete registration (0-based). REQUIRES:
+  /// rank < registered_users().
+  [[nodiscard]] std::uint64_t registered_user(std::uint64_t rank) const {
+    return by_rank_.at(rank);
+  }
+  /// Users registered so far (the initial ones included).
+  [[nodiscard]] std::uint64_t registered_users() const { return by_rank_.size(); }
+  /// The allocator of `cls`, or nullptr if it has no id strategy.
+  [[nodiscard]] const IdAllocator* allocator(DataClassId cls) const;
+  /// The latest version of (cls, key) this workload committed anywhere, or an invalid version.
+  [[nodiscard]] Version latest_commit(DataClassId cls, std::uint64_t key) const;
+  /// Every version this workload committed (for loss and staleness checks).
+  [[nodiscard]] const TruthLog& truth() const { return truth_; }
+  /// What access fallback did for `cls` (zeros when it has none).
+  [[nodiscard]] const FallbackCounts& fallback_counts(DataClassId cls) const;
+
+  [[nodiscard]] const OutcomeCounts& business_counts(BusinessId b) const;
+  [[nodiscard]] const OutcomeCounts& dc_counts(DcId dc) const;
+  [[nodiscard]] const DataClassCounts& data_class_counts(DataClassId cls) const;
+  [[nodiscard]] const WorkloadStats& stats() const { return stats_; }
+  /// The arrival rate each business ended up with (after total_rate_per_s and shares).
+  [[nodiscard]] const ArrivalProcess& arrivals(BusinessId b) const;
+
+ private:
+  struct Business;
+  struct User {
+    std::uint64_t account = 0;
+    bool registered = false;
+  };
+  struct Op {
+    BusinessId business;
+    std::uint64_t user = 0;
+    DcId home;
+    DcId dc;
+    sim::Time start;
+    sim::Time deadline;
+    std::uint32_t attempts = 0;
+    std::uint32_t step = 0;
+    std::uint64_t new_id = 0;
+    bool roaming = false;
+    DcId roam_dc;  // where a roaming op asks to be served
+  };
+  // What one step did: continue now, continue after `wait`, or fail with `cause` (after `wait`).
+  // `no_answer`: a call that will never return; the attempt times out at its deadline.
+  struct StepResult {
+    FailureCause cause = FailureCause::kNone;
+    sim::Duration wait;
+    bool no_answer = false;
+  };
+
+  void on_arrival(BusinessId b);
+  void schedule_arrival(BusinessId b, sim::Time after);
+  bool begin_op(BusinessId b, std::optional<std::uint64_t> user);
+  void start_attempt(std::uint32_t op);
+  void run_steps(std::uint32_t op);
+  void resume(std::uint32_t op);
+  StepResult run_step(Op& op, const Step& step);
+  StepResult allocate_id(Op& op, const Step& step);
+  StepResult read(Op& op, const Step& step);
+  StepResult fallback_read(const Op& op, const Step& step, std::uint64_t key);
+  StepResult judge_read(const Step& step, std::uint64_t key, const Row& row);
+  StepResult write(Op& op, const Step& step);
+  StepResult session(Op& op, const Step& step);
+  StepResult decrement(Op& op, const Step& step);
+  void fail_attempt(std::uint32_t op, FailureCause cause);
+  void finish(std::uint32_t op, FailureCause cause);
+  [[nodiscard]] std::uint64_t key_of(const Op& op, const Step& step, DcId dc) const;
+  CommitResult commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
+                      std::uint64_t value);
+  [[nodiscard]] OpOutcome outcome(const Op& op, FailureCause cause) const;
+  std::uint64_t register_user(std::uint64_t account);
+
+  sim::Engine& engine_;
+  DataAccess& access_;
+  WorkloadParams params_;
+  std::size_t dc_count_;
+  UserRouting routing_;
+  Gslb gslb_;
+  std::vector<std::unique_ptr<IdAllocator>> allocators_;  // per data class; null without strategy
+  std::vector<Business> businesses_;
+  std::vector<User> users_;             // by user id, up to the highest id handed out
+  std::vector<std::uint64_t> by_rank_;  // registered users in registration order
+  TruthLog truth_;
+  std::vector<int> fallback_of_;                 // per class: index into params_.fallback, or -1
+  std::vector<FallbackCounts> fallback_counts_;  // per class
+  std::vector<Op> ops_;                          // pool of ops in flight
+  std::vector<std::uint32_t> free_ops_;
+  std::vector<OutcomeCounts> business_counts_;
+  std::vector<OutcomeCounts> dc_counts_;
+  std::vector<DataClassCounts> class_counts_;
+  WorkloadStats stats_;
+  std::uint64_t next_value_ = 0;
+  bool started_ = false;
+  OutcomeSink* sink_ = nullptr;
+};
+
+}  // namespace geodes::models

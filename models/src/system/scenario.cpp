@@ -1,0 +1,84 @@
+#include "geodes/models/system/scenario.hpp"
+
+#include "geodes/sim/names.hpp"
+
+namespace geodes::models {
+
+const char* to_string(ChannelType type) {
+  switch (type) {
+    case ChannelType::kMysqlReplication:
+      return "mysql_replication";
+    case ChannelType::kMq:
+      return "mq";
+  }
+  return "?";
+}
+
+const char* to_string(SyncMode mode) {
+  switch (mode) {
+    case SyncMode::kLocal:
+      return "local";
+    case SyncMode::kChannels:
+      return "channels";
+    case SyncMode::kRegenerate:
+      return "regenerate";
+  }
+  return "?";
+}
+
+const char* to_string(OplogPlacement p) {
+  switch (p) {
+    case OplogPlacement::kServer:
+      return "server";
+    case OplogPlacement::kLocalIndependent:
+      return "local_independent";
+    case OplogPlacement::kRemote:
+      return "remote";
+  }
+  return "?";
+}
+
+const char* to_string(FaultType type) {
+  switch (type) {
+    case FaultType::kDcOutage:
+      return "dc_outage";
+    case FaultType::kDcLoss:
+      return "dc_loss";
+    case FaultType::kDbLoss:
+      return "db_loss";
+    case FaultType::kLinkDown:
+      return "link_down";
+    case FaultType::kLinkDegrade:
+      return "link_degrade";
+    case FaultType::kPartition:
+      return "partition";
+    case FaultType::kChannelStop:
+      return "channel_stop";
+    case FaultType::kBrokerCrash:
+      return "broker_crash";
+    case FaultType::kConsumerCrash:
+      return "consumer_crash";
+  }
+  return "?";
+}
+
+ChannelType parse_channel_type(const std::string& name) {
+  static constexpr ChannelType kAll[] = {ChannelType::kMysqlReplication, ChannelType::kMq};
+  return sim::parse_name(name, kAll, "channel type");
+}
+
+OplogPlacement parse_oplog_placement(const std::string& name) {
+  static constexpr OplogPlacement kAll[] = {
+      OplogPlacement::kServer, OplogPlacement::kLocalIndependent, OplogPlacement::kRemote};
+  return sim::parse_name(name, kAll, "oplog placement");
+}
+
+FaultType parse_fault_type(const std::string& name) {
+  static constexpr FaultType kAll[] = {
+      FaultType::kDcOutage,    FaultType::kDcLoss,      FaultType::kDbLoss,
+      FaultType::kLinkDown,    FaultType::kLinkDegrade, FaultType::kPartition,
+      FaultType::kChannelStop, FaultType::kBrokerCrash, FaultType::kConsumerCrash};
+  return sim::parse_name(name, kAll, "fault type");
+}
+
+}  // namespace geodes::models

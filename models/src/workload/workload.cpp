@@ -1,0 +1,693 @@
+#include "geodes/models/workload/workload.hpp"
+
+#include <cmath>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "geodes/sim/error.hpp"
+
+namespace geodes::models {
+
+namespace {
+
+std::string str(std::uint64_t v) { return std::to_string(v); }
+
+std::string business_where(const BusinessParams& b) { return "business '" + b.name + "': "; }
+
+void validate_steps(const BusinessParams& b, const WorkloadParams& p, std::size_t dc_count) {
+  const std::string where = business_where(b);
+  if (b.steps.empty()) throw InvalidArgument(where + "steps is empty; a business needs steps");
+  if (!(b.roaming >= 0 && b.roaming <= 1)) {
+    throw InvalidArgument(where + "roaming is " + std::to_string(b.roaming) +
+                          "; it must be in [0, 1]");
+  }
+  if (!std::isfinite(b.zipf_exponent) || b.zipf_exponent < 0) {
+    throw InvalidArgument(where + "zipf_exponent is " + std::to_string(b.zipf_exponent) +
+                          "; it must be a finite number >= 0 (0 is uniform)");
+  }
+  const bool registers = registers_users(b);
+  bool allocated = false;
+  for (std::size_t i = 0; i < b.steps.size(); ++i) {
+    const Step& s = b.steps[i];
+    const std::string which = where + "steps[" + str(i) + "] (" + to_string(s.kind) + ") ";
+    if (s.data_class.value >= p.data_classes.size()) {
+      throw InvalidArgument(which + "names data class " + str(s.data_class.value) + "; there are " +
+                            str(p.data_classes.size()) + " data classes");
+    }
+    const std::string& cls = p.data_classes[s.data_class.value].name;
+    if (s.kind == StepKind::kAllocateId) {
+      if (allocated) throw InvalidArgument(which + "is a second allocate_id; at most one allowed");
+      if (!p.data_classes[s.data_class.value].id_strategy) {
+        std::string message = which;
+        message += "draws from data class '";
+        message += cls;
+        message += "', which has no id_strategy";
+        throw InvalidArgument(message);
+      }
+      allocated = true;
+      continue;
+    }
+    if (s.key == KeyChoice::kNewId && !allocated) {
+      throw InvalidArgument(which + "uses key new_id with no allocate_id step before it");
+    }
+    if (s.key == KeyChoice::kAccount && registers) {
+      throw InvalidArgument(which +
+                            "uses key account in a business that registers users (the "
+                            "user has no account yet); use new_id");
+    }
+    const bool per_dc_decrement = s.kind == StepKind::kDecrement && s.key == KeyChoice::kPerDc;
+    if (s.borrow && !per_dc_decrement) {
+      throw InvalidArgument(which + "sets borrow; only a decrement with key per_dc can borrow");
+    }
+    if (!s.initial_per_dc.empty()) {
+      if (!per_dc_decrement) {
+        throw InvalidArgument(which +
+                              "sets initial_per_dc; only a decrement with key per_dc "
+                              "has per-DC rows to preload");
+      }
+      if (s.initial_per_dc.size() != dc_count) {
+        throw InvalidArgument(which + "initial_per_dc has " + str(s.initial_per_dc.size()) +
+                              " entries; it needs one per DC (" + str(dc_count) + ")");
+      }
+    }
+  }
+}
+
+void validate(const WorkloadParams& p, std::size_t dc_count) {
+  const std::string where = "workload: ";
+  if (p.businesses.empty()) throw InvalidArgument(where + "businesses is empty");
+  std::set<std::string> names;
+  for (const BusinessParams& b : p.businesses) {
+    if (b.name.empty()) throw InvalidArgument(where + "a business has an empty name");
+    if (!names.insert(b.name).second) {
+      throw InvalidArgument(where + "business name '" + b.name + "' is used twice");
+    }
+    validate_steps(b, p, dc_count);
+  }
+  if (!std::isfinite(p.total_rate_per_s) || p.total_rate_per_s < 0) {
+    throw InvalidArgument(where + "total_rate_per_s is " + std::to_string(p.total_rate_per_s) +
+                          "; it must be a finite number >= 0");
+  }
+  double shares = 0;
+  for (const BusinessParams& b : p.businesses) {
+    if (!std::isfinite(b.share) || b.share < 0) {
+      throw InvalidArgument(business_where(b) + "share is " + std::to_string(b.share) +
+                            "; it must be a finite number >= 0");
+    }
+    if (p.total_rate_per_s > 0 && b.arrivals.rate_per_s != 0) {
+      throw InvalidArgument(business_where(b) +
+                            "sets rate_per_s while the workload sets "
+                            "total_rate_per_s; give either per-business rates or a total rate "
+                            "with shares");
+    }
+    if (p.total_rate_per_s == 0 && b.share != 0) {
+      throw InvalidArgument(business_where(b) +
+                            "sets share but total_rate_per_s is 0; give "
+                            "total_rate_per_s, or per-business rate_per_s without shares");
+    }
+    shares += b.share;
+  }
+  if (p.total_rate_per_s > 0 && shares <= 0) {
+    throw InvalidArgument(where + "total_rate_per_s is set but every business's share is 0");
+  }
+  if (p.users.initial > p.users.max) {
+    throw InvalidArgument(where + "users.initial (" + str(p.users.initial) +
+                          ") is larger than users.max (" + str(p.users.max) + ")");
+  }
+  if (p.users.id_class) {
+    const DataClassId c = *p.users.id_class;
+    if (c.value >= p.data_classes.size() || !p.data_classes[c.value].id_strategy) {
+      throw InvalidArgument(where + "users.id_class is data class " + str(c.value) +
+                            ", which does not exist or has no id_strategy");
+    }
+  }
+  for (DataClassId c : p.users.preload) {
+    if (c.value >= p.data_classes.size()) {
+      throw InvalidArgument(where + "users.preload names data class " + str(c.value) +
+                            "; there are " + str(p.data_classes.size()) + " data classes");
+    }
+  }
+  const ClientParams& c = p.client;
+  if (c.timeout <= sim::Duration::zero()) {
+    throw InvalidArgument(where + "client.timeout is " + sim::format(c.timeout) +
+                          "; it must be > 0");
+  }
+  if (c.max_retries < 0) {
+    throw InvalidArgument(where + "client.max_retries is " + std::to_string(c.max_retries) +
+                          "; it must be >= 0");
+  }
+  if (c.backoff < sim::Duration::zero()) {
+    throw InvalidArgument(where + "client.backoff is " + sim::format(c.backoff) +
+                          "; it must be >= 0");
+  }
+  if (!std::isfinite(c.backoff_multiplier) || c.backoff_multiplier < 1) {
+    throw InvalidArgument(where + "client.backoff_multiplier is " +
+                          std::to_string(c.backoff_multiplier) + "; it must be >= 1");
+  }
+}
+
+// The arrival parameters a business ends up with.
+ArrivalParams effective_arrivals(const WorkloadParams& p, const BusinessParams& b) {
+  ArrivalParams a = b.arrivals;
+  if (p.total_rate_per_s > 0) {
+    double shares = 0;
+    for (const BusinessParams& other : p.businesses) shares += other.share;
+    a.rate_per_s = p.total_rate_per_s * b.share / shares;
+  }
+  return a;
+}
+
+}  // namespace
+
+struct Workload::Business {
+  Business(const WorkloadParams& p, const BusinessParams& b, std::uint64_t seed)
+      : params(b),
+        arrivals(effective_arrivals(p, b), business_where(b)),
+        arrival_rng(seed, "workload/" + b.name + "/arrivals"),
+        user_rng(seed, "workload/" + b.name + "/users"),
+        roam_rng(seed, "workload/" + b.name + "/roaming"),
+        registers(registers_users(b)) {}
+
+  BusinessParams params;
+  ArrivalProcess arrivals;
+  sim::Rng arrival_rng;
+  sim::Rng user_rng;
+  sim::Rng roam_rng;
+  std::optional<ZipfSampler> zipf;  // rebuilt when the number of registered users changes
+  bool registers;
+};
+
+Workload::Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams& params,
+                   std::size_t dc_count, std::uint64_t seed)
+    : engine_(engine),
+      access_(access),
+      params_((validate(params, dc_count), params)),
+      dc_count_(dc_count),
+      routing_(params.users.routing, dc_count),
+      gslb_(engine, params.gslb, dc_count),
+      truth_([&] {
+        std::vector<sim::Duration> bounds;
+        for (const WorkloadDataClass& c : params.data_classes) bounds.push_back(c.bound);
+        return bounds;
+      }()),
+      fallback_of_(params.data_classes.size(), -1),
+      fallback_counts_(params.data_classes.size()),
+      business_counts_(params.businesses.size()),
+      dc_counts_(dc_count),
+      class_counts_(params.data_classes.size()) {
+  if (params_.users.max > 0 && !routing_.covers(0, params_.users.max - 1)) {
+    throw InvalidArgument(
+        "workload: user routing id_range does not cover every user id from 0 "
+        "to users.max - 1 = " +
+        str(params_.users.max - 1) + "; add ranges for the gaps");
+  }
+  for (std::size_t i = 0; i < params_.fallback.size(); ++i) {
+    const FallbackParams& f = params_.fallback[i];
+    const std::string where = "workload: fallback[" + str(i) + "] ";
+    if (f.data_class.value >= params_.data_classes.size()) {
+      throw InvalidArgument(where + "names data class " + str(f.data_class.value) + "; there are " +
+                            str(params_.data_classes.size()) + " data classes");
+    }
+    if (fallback_of_[f.data_class.value] >= 0) {
+      throw InvalidArgument(where + "is a second fallback for data class '" +
+                            params_.data_classes[f.data_class.value].name + "'");
+    }
+    if (f.fixed_owner && f.owner.value >= dc_count) {
+      throw InvalidArgument(where + "names owner DC " + str(f.owner.value) + "; there are " +
+                            str(dc_count) + " DCs");
+    }
+    if (f.timeout <= sim::Duration::zero()) {
+      throw InvalidArgument(where + "timeout is " + sim::format(f.timeout) + "; it must be > 0");
+    }
+    fallback_of_[f.data_class.value] = static_cast<int>(i);
+  }
+  for (const WorkloadDataClass& c : params_.data_classes) {
+    allocators_.push_back(
+        c.id_strategy ? std::make_unique<IdAllocator>(c.name, *c.id_strategy, dc_count, seed)
+                      : nullptr);
+  }
+  businesses_.reserve(params_.businesses.size());
+  for (const BusinessParams& b : params_.businesses) businesses_.emplace_back(params_, b, seed);
+  gslb_.set_route_listener([this](sim::Time at, DcId home, DcId from, DcId to) {
+    if (sink_ != nullptr) sink_->on_route_change(at, home, from, to);
+  });
+}
+
+Workload::~Workload() = default;
+
+void Workload::start() {
+  if (started_) throw InvalidArgument("workload: start() called twice");
+  started_ = true;
+  const UserParams& u = params_.users;
+  for (std::uint64_t user = 0; user < u.initial; ++user) {
+    std::uint64_t account = user;
+    if (u.id_class) {
+      IdAllocator& a = *allocators_[u.id_class->value];
+      account = a.allocate(a.authority().value_or(routing_.home(user)), engine_.now());
+    }
+    users_.push_back(User{account, true});
+    by_rank_.push_back(user);
+    for (DataClassId cls : u.preload) access_.preload(cls, account, ++next_value_);
+  }
+  for (const BusinessParams& b : params_.businesses) {
+    for (const Step& s : b.steps) {
+      for (std::size_t dc = 0; dc < s.initial_per_dc.size(); ++dc) {
+        access_.preload(s.data_class, s.fixed_key + dc, s.initial_per_dc[dc]);
+      }
+    }
+  }
+  for (std::uint32_t b = 0; b < businesses_.size(); ++b) {
+    schedule_arrival(BusinessId{b}, engine_.now());
+  }
+}
+
+void Workload::schedule_arrival(BusinessId b, sim::Time after) {
+  Business& bus = businesses_[b.value];
+  const sim::Time t = bus.arrivals.next(after, bus.arrival_rng);
+  if (t == sim::Time::max() || t > params_.end) return;
+  engine_.schedule_at(t, [this, b] { on_arrival(b); });
+}
+
+void Workload::on_arrival(BusinessId b) {
+  begin_op(b, std::nullopt);
+  schedule_arrival(b, engine_.now());
+}
+
+bool Workload::submit(BusinessId business, std::optional<std::uint64_t> user) {
+  if (business.value >= businesses_.size()) {
+    throw InvalidArgument("workload: business " + str(business.value) + " is unknown");
+  }
+  if (user && !businesses_[business.value].registers &&
+      (*user >= users_.size() || !users_[*user].registered)) {
+    throw InvalidArgument("workload: user " + str(*user) + " is not registered");
+  }
+  return begin_op(business, user);
+}
+
+bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
+  ++stats_.arrivals;
+  Business& bus = businesses_[b.value];
+  std::uint64_t user = 0;
+  if (bus.registers) {
+    if (users_.size() < params_.users.max) {
+      user = users_.size();
+      users_.push_back({});
+    } else {
+      ++stats_.dropped_arrivals;
+      return false;
+    }
+  } else if (chosen) {
+    user = *chosen;
+  } else {
+    const std::uint64_t n = by_rank_.size();
+    if (n == 0) {
+      ++stats_.dropped_arrivals;
+      return false;
+    }
+    if (!bus.zipf || bus.zipf->n() != n) bus.zipf.emplace(n, bus.params.zipf_exponent);
+    user = by_rank_[bus.zipf->sample(bus.user_rng) - 1];
+  }
+  std::uint32_t index = 0;
+  if (free_ops_.empty()) {
+    index = static_cast<std::uint32_t>(ops_.size());
+    ops_.emplace_back();
+  } else {
+    index = free_ops_.back();
+    free_ops_.pop_back();
+  }
+  Op& op = ops_[index];
+  op = Op{};
+  op.business = b;
+  op.user = user;
+  op.home = routing_.home(user);
+  op.start = engine_.now();
+  if (bus.params.roaming > 0 && dc_count_ > 1 && bus.roam_rng.bernoulli(bus.params.roaming)) {
+    const auto other = static_cast<std::uint32_t>(bus.roam_rng.below(dc_count_ - 1));
+    op.roaming = true;
+    op.roam_dc = DcId{other >= op.home.value ? other + 1 : other};
+  }
+  ++stats_.in_flight;
+  if (stats_.in_flight > stats_.peak_in_flight) stats_.peak_in_flight = stats_.in_flight;
+  start_attempt(index);
+  return true;
+}
+
+void Workload::start_attempt(std::uint32_t index) {
+  Op& op = ops_[index];
+  ++op.attempts;
+  op.step = 0;
+  op.new_id = 0;
+  op.dc = op.roaming && gslb_.believed_up(op.roam_dc) ? op.roam_dc : gslb_.route(op.home);
+  op.deadline = engine_.now() + params_.client.timeout;
+  if (!access_.dc_up(op.dc)) {
+    fail_attempt(index, FailureCause::kDcDown);
+    return;
+  }
+  run_steps(index);
+}
+
+void Workload::resume(std::uint32_t index) {
+  if (!access_.dc_up(ops_[index].dc)) {
+    fail_attempt(index, FailureCause::kDcDown);
+    return;
+  }
+  run_steps(index);
+}
+
+void Workload::run_steps(std::uint32_t index) {
+  const std::vector<Step>& steps = businesses_[ops_[index].business.value].params.steps;
+  while (ops_[index].step < steps.size()) {
+    Op& op = ops_[index];
+    const StepResult r = run_step(op, steps[op.step]);
+    ++op.step;
+    const sim::Time now = engine_.now();
+    if (r.no_answer || r.wait > op.deadline - now) {
+      engine_.schedule_at(op.deadline,
+                          [this, index] { fail_attempt(index, FailureCause::kTimeout); });
+      return;
+    }
+    if (r.wait > sim::Duration::zero()) {
+      if (r.cause == FailureCause::kNone) {
+        engine_.schedule_in(r.wait, [this, index] { resume(index); });
+      } else {
+        const FailureCause cause = r.cause;
+        engine_.schedule_in(r.wait, [this, index, cause] { fail_attempt(index, cause); });
+      }
+      return;
+    }
+    if (r.cause != FailureCause::kNone) {
+      fail_attempt(index, r.cause);
+      return;
+    }
+  }
+  finish(index, FailureCause::kNone);
+}
+
+Workload::StepResult Workload::run_step(Op& op, const Step& step) {
+  switch (step.kind) {
+    case StepKind::kAllocateId:
+      return allocate_id(op, step);
+    case StepKind::kRead:
+      return read(op, step);
+    case StepKind::kWrite:
+      return write(op, step);
+    case StepKind::kSession:
+      return session(op, step);
+    case StepKind::kDecrement:
+      return decrement(op, step);
+  }
+  return {};
+}
+
+std::uint64_t Workload::key_of(const Op& op, const Step& step, DcId dc) const {
+  switch (step.key) {
+    case KeyChoice::kAccount:
+      return users_[op.user].account;
+    case KeyChoice::kNewId:
+      return op.new_id;
+    case KeyChoice::kFixed:
+      return step.fixed_key;
+    case KeyChoice::kPerDc:
+      return step.fixed_key + dc.value;
+  }
+  return 0;
+}
+
+CommitResult Workload::commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
+                              std::uint64_t value) {
+  const CommitResult r = access_.commit(dc, cls, kind, key, value);
+  DataClassCounts& c = class_counts_[cls.value];
+  if (r.result != ApplyResult::kApplied) {
+    ++c.rejected_commits;
+    return r;
+  }
+  ++c.commits;
+  truth_.record(cls, key, r.version, engine_.now(), kind == WriteKind::kDelete);
+  return r;
+}
+
+namespace {
+
+FailureCause cause_of(ApplyResult r) {
+  switch (r) {
+    case ApplyResult::kApplied:
+      return FailureCause::kNone;
+    case ApplyResult::kDuplicateKey:
+      return FailureCause::kDuplicate;
+    case ApplyResult::kMissingRow:
+      return FailureCause::kMissing;
+    case ApplyResult::kSkipped:
+    case ApplyResult::kStale:
+      break;
+  }
+  return FailureCause::kStale;  // not returned by a local commit; the write did not land
+}
+
+bool live(const Row* row) { return row != nullptr && !row->deleted; }
+
+}  // namespace
+
+Workload::StepResult Workload::allocate_id(Op& op, const Step& step) {
+  IdAllocator& a = *allocators_[step.data_class.value];
+  const std::optional<DcId> authority = a.authority();
+  if (!authority || *authority == op.dc) {
+    op.new_id = a.allocate(authority.value_or(op.dc), engine_.now());
+    return {};
+  }
+  if (!access_.dc_up(*authority)) return {FailureCause::kNone, {}, true};
+  const std::optional<sim::Duration> rtt = access_.call(op.dc, *authority);
+  if (!rtt) return {FailureCause::kNone, {}, true};
+  // The request reaches the allocator, which hands out the id even if the answer comes too late.
+  op.new_id = a.allocate(*authority, engine_.now());
+  return {FailureCause::kNone, *rtt, false};
+}
+
+Workload::StepResult Workload::read(Op& op, const Step& step) {
+  const std::uint64_t key = key_of(op, step, op.dc);
+  const Row* row = access_.read(op.dc, step.data_class, key);
+  DataClassCounts& c = class_counts_[step.data_class.value];
+  ++c.reads;
+  if (!live(row)) {
+    ++c.missing_reads;
+    if (fallback_of_[step.data_class.value] >= 0) return fallback_read(op, step, key);
+    return {step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone, {}, false};
+  }
+  return judge_read(step, key, *row);
+}
+
+Workload::StepResult Workload::judge_read(const Step& step, std::uint64_t key, const Row& row) {
+  if (truth_.stale(step.data_class, key, row.version, engine_.now())) {
+    ++class_counts_[step.data_class.value].stale_reads;
+  }
+  const Committed* latest = truth_.latest(step.data_class, key);
+  if (step.fail_if_stale && latest != nullptr && newer(latest->version, row.version)) {
+    return {FailureCause::kStale, {}, false};
+  }
+  return {};
+}
+
+Workload::StepResult Workload::fallback_read(const Op& op, const Step& step, std::uint64_t key) {
+  const FallbackParams& f = params_.fallback[fallback_of_[step.data_class.value]];
+  const FailureCause miss = step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone;
+  const DcId owner = f.fixed_owner ? f.owner : op.home;
+  if (owner == op.dc) return {miss, {}, false};  // the owner itself has no row
+  FallbackCounts& counts = fallback_counts_[step.data_class.value];
+  ++counts.calls;
+  if (!access_.dc_up(owner)) {
+    ++counts.owner_down;
+    return {miss, {}, false};
+  }
+  const std::optional<sim::Duration> rtt = access_.fallback_call(step.data_class, op.dc, owner);
+  if (!rtt || *rtt > f.timeout) {
+    ++counts.unreachable;
+    return {miss, f.timeout, false};
+  }
+  counts.latency_ns.record(rtt->ns());
+  const Row* remote = access_.read(owner, step.data_class, key);
+  if (!live(remote)) {
+    ++counts.not_found;
+    return {miss, *rtt, false};
+  }
+  ++counts.found;
+  StepResult r = judge_read(step, key, *remote);
+  r.wait = *rtt;
+  return r;
+}
+
+Workload::StepResult Workload::write(Op& op, const Step& step) {
+  const std::uint64_t key = key_of(op, step, op.dc);
+  WriteKind kind = WriteKind::kUpdate;
+  switch (step.write) {
+    case WriteMode::kInsert:
+      kind = WriteKind::kInsert;
+      break;
+    case WriteMode::kUpdate:
+      kind = WriteKind::kUpdate;
+      break;
+    case WriteMode::kDelete:
+      kind = WriteKind::kDelete;
+      break;
+    case WriteMode::kUpsert:
+      kind =
+          live(access_.read(op.dc, step.data_class, key)) ? WriteKind::kUpdate : WriteKind::kInsert;
+      break;
+  }
+  const CommitResult r = commit(op.dc, step.data_class, kind, key, ++next_value_);
+  return {cause_of(r.result), {}, false};
+}
+
+Workload::StepResult Workload::session(Op& op, const Step& step) {
+  const std::uint64_t key = key_of(op, step, op.dc);
+  if (live(access_.read(op.dc, step.data_class, key))) return {};
+  if (latest_commit(step.data_class, key).valid()) {
+    // The user had a session somewhere, not here: they must log in again (a cost, not a loss).
+    ++business_counts_[op.business.value].forced_relogins;
+    ++class_counts_[step.data_class.value].regenerated;
+    ++dc_counts_[op.dc.value].forced_relogins;
+    if (sink_ != nullptr) sink_->on_forced_relogin(op.business, op.user, op.dc, engine_.now());
+  }
+  const CommitResult r = commit(op.dc, step.data_class, WriteKind::kInsert, key, ++next_value_);
+  return {cause_of(r.result), {}, false};
+}
+
+Workload::StepResult Workload::decrement(Op& op, const Step& step) {
+  const std::uint64_t key = key_of(op, step, op.dc);
+  const Row* row = access_.read(op.dc, step.data_class, key);
+  if (live(row) && row->value > 0) {
+    const CommitResult r = commit(op.dc, step.data_class, WriteKind::kUpdate, key, row->value - 1);
+    return {cause_of(r.result), {}, false};
+  }
+  if (!step.borrow) return {FailureCause::kExhausted, {}, false};
+  // Ask the other cities in DC order after this one; each call costs its round trip.
+  sim::Duration spent;
+  for (std::size_t i = 1; i < dc_count_; ++i) {
+    const DcId lender{static_cast<std::uint32_t>((op.dc.value + i) % dc_count_)};
+    if (!access_.dc_up(lender)) continue;
+    const std::optional<sim::Duration> rtt = access_.call(op.dc, lender);
+    if (!rtt) continue;
+    spent += *rtt;
+    const std::uint64_t lender_key = key_of(op, step, lender);
+    const Row* lender_row = access_.read(lender, step.data_class, lender_key);
+    if (live(lender_row) && lender_row->value > 0) {
+      const CommitResult r =
+          commit(lender, step.data_class, WriteKind::kUpdate, lender_key, lender_row->value - 1);
+      return {cause_of(r.result), spent, false};
+    }
+  }
+  return {FailureCause::kExhausted, spent, false};
+}
+
+void Workload::fail_attempt(std::uint32_t index, FailureCause cause) {
+  Op& op = ops_[index];
+  const int retries_done = static_cast<int>(op.attempts) - 1;
+  if (!retriable(cause) || retries_done >= params_.client.max_retries) {
+    finish(index, cause);
+    return;
+  }
+  ++business_counts_[op.business.value].retries;
+  ++dc_counts_[op.dc.value].retries;
+  if (sink_ != nullptr) sink_->on_retry(outcome(op, cause));
+  const double factor = std::pow(params_.client.backoff_multiplier, retries_done);
+  const auto wait =
+      sim::Duration(std::llround(static_cast<double>(params_.client.backoff.ns()) * factor));
+  engine_.schedule_in(wait, [this, index] { start_attempt(index); });
+}
+
+OpOutcome Workload::outcome(const Op& op, FailureCause cause) const {
+  OpOutcome o;
+  o.business = op.business;
+  o.user = op.user;
+  o.home = op.home;
+  o.dc = op.dc;
+  o.start = op.start;
+  o.end = engine_.now();
+  o.attempts = op.attempts;
+  o.cause = cause;
+  return o;
+}
+
+void Workload::finish(std::uint32_t index, FailureCause cause) {
+  Op& op = ops_[index];
+  const OpOutcome o = outcome(op, cause);
+  for (OutcomeCounts* c : {&business_counts_[op.business.value], &dc_counts_[op.dc.value]}) {
+    ++c->attempted;
+    if (cause == FailureCause::kNone) {
+      ++c->succeeded;
+    } else {
+      ++c->failed;
+      ++c->by_cause[static_cast<std::size_t>(cause)];
+    }
+  }
+  // A failed register's id is never used again: that person gave up, and the next register is
+  // someone else, whose home DC the routing rule draws afresh.
+  if (businesses_[op.business.value].registers && cause == FailureCause::kNone) {
+    users_[op.user] = User{op.new_id, true};
+    by_rank_.push_back(op.user);
+  }
+  engine_.mix_fingerprint((std::uint64_t{op.business.value} << 40) ^
+                          (std::uint64_t{static_cast<std::uint8_t>(cause)} << 32) ^ op.user);
+  --stats_.in_flight;
+  free_ops_.push_back(index);
+  if (sink_ != nullptr) sink_->on_op(o);
+}
+
+void Workload::observe_replicated(DataClassId cls, DcId dc, std::uint64_t id) {
+  if (cls.value < allocators_.size() && allocators_[cls.value]) {
+    allocators_[cls.value]->observe_replicated(dc, id);
+  }
+}
+
+std::uint64_t Workload::account(std::uint64_t user) const {
+  if (user >= users_.size() || !users_[user].registered) {
+    throw InvalidArgument("workload: user " + str(user) + " is not registered");
+  }
+  return users_[user].account;
+}
+
+const IdAllocator* Workload::allocator(DataClassId cls) const {
+  return cls.value < allocators_.size() ? allocators_[cls.value].get() : nullptr;
+}
+
+Version Workload::latest_commit(DataClassId cls, std::uint64_t key) const {
+  if (cls.value >= params_.data_classes.size()) return {};
+  const Committed* c = truth_.latest(cls, key);
+  return c == nullptr ? Version{} : c->version;
+}
+
+const FallbackCounts& Workload::fallback_counts(DataClassId cls) const {
+  if (cls.value >= fallback_counts_.size()) {
+    throw InvalidArgument("workload: data class " + str(cls.value) + " is unknown");
+  }
+  return fallback_counts_[cls.value];
+}
+
+const OutcomeCounts& Workload::business_counts(BusinessId b) const {
+  if (b.value >= business_counts_.size()) {
+    throw InvalidArgument("workload: business " + str(b.value) + " is unknown");
+  }
+  return business_counts_[b.value];
+}
+
+const OutcomeCounts& Workload::dc_counts(DcId dc) const {
+  if (dc.value >= dc_counts_.size()) {
+    throw InvalidArgument("workload: DC " + str(dc.value) + " is unknown");
+  }
+  return dc_counts_[dc.value];
+}
+
+const DataClassCounts& Workload::data_class_counts(DataClassId cls) const {
+  if (cls.value >= class_counts_.size()) {
+    throw InvalidArgument("workload: data class " + str(cls.value) + " is unknown");
+  }
+  return class_counts_[cls.value];
+}
+
+const ArrivalProcess& Workload::arrivals(BusinessId b) const {
+  if (b.value >= businesses_.size()) {
+    throw InvalidArgument("workload: business " + str(b.value) + " is unknown");
+  }
+  return businesses_[b.value].arrivals;
+}
+
+}  // namespace geodes::models
