@@ -315,6 +315,22 @@ void write_lag(const H5::Group& root, const models::RunResults& r) {
   }
 }
 
+// /latency/<business>: the merged op latency of the business in the group's attributes, one
+// histogram per serving DC.
+void write_latency(const H5::Group& root, const models::RunResults& r) {
+  H5::Group latency = create_group(root, "latency");
+  attr(latency, "unit", "ns");
+  for (const models::BusinessResult& b : r.businesses) {
+    H5::Group g = create_group(latency, hdf5_component(b.name));
+    attr(g, "name", b.name);
+    lag_attributes(g, b.latency_ns);
+    for (const models::DcLatencyResult& dc : b.by_dc) {
+      H5::DataSet ds = histogram(g, dc.dc, dc.latency_ns);
+      attr(ds, "business", b.name);
+    }
+  }
+}
+
 // Opens the group at `components` under `parent`, creating what is missing.
 H5::Group open_or_create(const H5::Group& parent, const std::vector<std::string>& components) {
   H5::Group g = parent;
@@ -427,6 +443,7 @@ void write_file(const std::string& tmp, const models::RunResults& r, const RunMe
     write_meta(root, r, meta);
     write_summary(root, r, meta);
     write_lag(root, r);
+    write_latency(root, r);
     write_timeseries(root, r);
     write_faults(root, r);
     write_divergence(root, r);

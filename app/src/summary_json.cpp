@@ -65,6 +65,13 @@ Json businesses(const std::vector<models::BusinessResult>& list) {
     j["failures"] = counts_by_name(b.failures);
     j["cost"] = number(b.cost);
     j["revenue_lost"] = number(b.revenue_lost);
+    j["latency_ms"] = lag_ms(b.latency_ns);
+    Json by_dc = Json::object();
+    for (const models::DcLatencyResult& dc : b.by_dc) {
+      Json& dj = new_entry(by_dc, dc.dc, ("serving DCs of business '" + b.name + "'").c_str());
+      dj["latency_ms"] = lag_ms(dc.latency_ns);
+    }
+    j["by_dc"] = std::move(by_dc);
   }
   return out;
 }
@@ -93,6 +100,7 @@ Json data_classes(const std::vector<models::DataClassResult>& list) {
     fb["unreachable"] = d.fallback.unreachable;
     fb["latency_ms"] = lag_ms(d.fallback.latency_ns);
     j["fallback"] = std::move(fb);
+    j["oplog_timeouts"] = d.oplog_timeouts;
     Json replicas = Json::object();
     for (const models::ReplicaLagResult& r : d.replicas) {
       Json& rj = new_entry(replicas, r.dc, ("replicas of data class '" + d.name + "'").c_str());

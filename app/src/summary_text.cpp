@@ -115,11 +115,20 @@ void header(std::string& out, const models::RunResults& r) {
 }
 
 void businesses(std::string& out, const models::RunResults& r) {
-  Table t("Businesses", 26,
-          {{"attempted", 11}, {"succeeded", 11}, {"success", 10}, {"RTO", 9}, {"cost", 9}});
+  // p50 and p99 are the op latency of succeeded ops: what each design costs the user.
+  Table t("Businesses", 17,
+          {{"attempted", 10},
+           {"succeeded", 10},
+           {"success", 9},
+           {"p50", 8},
+           {"p99", 8},
+           {"RTO", 8},
+           {"cost", 8}});
   for (const models::BusinessResult& b : r.businesses) {
+    const LagSummary latency = summarize_lag(b.latency_ns);
     t.add(never_recovered(b), b.name,
           {format_count(b.attempted), format_count(b.succeeded), format_percent(b.success_ratio()),
+           format_short_duration(latency.p50_ns), format_short_duration(latency.p99_ns),
            rto(b.rto_s), amount(b.cost)});
   }
   t.append_to(out);

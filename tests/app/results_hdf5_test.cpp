@@ -112,8 +112,10 @@ TEST(ResultsHdf5, TheFileHasTheDocumentedGroupsInOrder) {
   write_results_hdf5(dir.file("run.h5"), sample_results(), sample_meta());
   const H5::H5File file(dir.file("run.h5"), H5F_ACC_RDONLY);
   EXPECT_EQ(members(file.openGroup("/")),
-            (Strings{"meta", "summary", "lag", "timeseries", "faults", "divergence"}));
+            (Strings{"meta", "summary", "lag", "latency", "timeseries", "faults", "divergence"}));
   EXPECT_EQ(members(file.openGroup("/lag")), (Strings{"accounts", "sessions", "channels"}));
+  EXPECT_EQ(members(file.openGroup("/latency")), (Strings{"login", "register"}));
+  EXPECT_EQ(members(file.openGroup("/latency/login")), (Strings{"shanghai", "beijing"}));
   EXPECT_EQ(members(file.openGroup("/lag/accounts")), (Strings{"shanghai", "beijing"}));
   EXPECT_EQ(members(file.openGroup("/lag/channels")), (Strings{"mysql_accounts", "mq_accounts"}));
   EXPECT_EQ(members(file.openGroup("/timeseries")), (Strings{"lag", "backlog"}));
@@ -195,6 +197,13 @@ TEST(ResultsHdf5, LagHistogramsReadBackBucketForBucketWithTheirStatistics) {
   const H5::Group accounts = file.openGroup("/lag/accounts");
   EXPECT_EQ(u64_attr(accounts, "count"), 500u);
   EXPECT_EQ(double_attr(accounts, "p99"), r.data[0].lag_ns.quantile(0.99));
+  // Op latency: one histogram per serving DC, the business's group with the merged statistics.
+  expect_histogram(file.openDataSet("/latency/login/beijing"), r.businesses[0].by_dc[1].latency_ns);
+  expect_histogram(file.openDataSet("/latency/register/shanghai"),
+                   r.businesses[1].by_dc[0].latency_ns);
+  const H5::Group login = file.openGroup("/latency/login");
+  EXPECT_EQ(u64_attr(login, "count"), 990u);
+  EXPECT_EQ(double_attr(login, "p99"), r.businesses[0].latency_ns.quantile(0.99));
 }
 
 TEST(ResultsHdf5, TimeSeriesBecomeNestedGroupsWithTimesAndUnits) {
@@ -259,7 +268,7 @@ TEST(ResultsHdf5, EmptyResultsStillGiveTheWholeLayout) {
   write_results_hdf5(dir.file("run.h5"), empty, meta);
   const H5::H5File file(dir.file("run.h5"), H5F_ACC_RDONLY);
   EXPECT_EQ(members(file.openGroup("/")),
-            (Strings{"meta", "summary", "lag", "timeseries", "faults", "divergence"}));
+            (Strings{"meta", "summary", "lag", "latency", "timeseries", "faults", "divergence"}));
   EXPECT_EQ(length(file.openDataSet("/faults/type")), 0u);
   EXPECT_EQ(length(file.openDataSet("/divergence/key")), 0u);
 }

@@ -44,11 +44,16 @@ inline models::RunResults sample_results() {
   login.failures = {{"dc_down", 7}, {"stale", 3}};
   login.rto_s = 12.5;
   login.cost = 30;
+  // Served in both DCs: Shanghai's ops fast, Beijing's after a failover (one round trip more).
+  login.by_dc = {{"shanghai", spread(1'000'000, 2'000'000, 600)},
+                 {"beijing", spread(30'000'000, 32'000'000, 390)}};
+  for (const models::DcLatencyResult& dc : login.by_dc) login.latency_ns.merge(dc.latency_ns);
   models::BusinessResult signup;
   signup.name = "register";
   signup.tier = 2;
   signup.attempted = 100;
   signup.succeeded = 100;
+  signup.by_dc = {{"shanghai", {}}, {"beijing", {}}};  // nothing after the warm-up
   r.businesses = {login, signup};
 
   models::DataClassResult accounts;

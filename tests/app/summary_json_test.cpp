@@ -37,12 +37,15 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
                            "fingerprint", "faults"}));
   EXPECT_EQ(keys(j["businesses"]["login"]),
             (Keys{"attempted", "succeeded", "success_ratio", "rto_s", "rto_status", "tier",
-                  "failures", "cost", "revenue_lost"}));
+                  "failures", "cost", "revenue_lost", "latency_ms", "by_dc"}));
   EXPECT_EQ(keys(j["data"]["accounts"]),
             (Keys{"writes", "lag_ms", "bound_violations", "stale_reads", "lost", "recovered",
                   "divergent_keys", "order_violations", "uniqueness_conflicts", "regenerated",
-                  "rpo_s", "undelivered", "fallback", "replicas"}));
+                  "rpo_s", "undelivered", "fallback", "oplog_timeouts", "replicas"}));
   const Keys lag{"mean", "p50", "p99", "p999", "max"};
+  EXPECT_EQ(keys(j["businesses"]["login"]["latency_ms"]), lag);
+  EXPECT_EQ(keys(j["businesses"]["login"]["by_dc"]), (Keys{"shanghai", "beijing"}));
+  EXPECT_EQ(keys(j["businesses"]["login"]["by_dc"]["beijing"]["latency_ms"]), lag);
   EXPECT_EQ(keys(j["data"]["accounts"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["data"]["accounts"]["replicas"]["beijing"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["channels"]["mq_accounts"]),
@@ -119,6 +122,9 @@ TEST(SummaryJson, LagStatisticsAreTheHistogramsInMilliseconds) {
   expect_lag(j["data"]["accounts"]["lag_ms"], r.data[0].lag_ns);
   expect_lag(j["data"]["accounts"]["replicas"]["shanghai"]["lag_ms"], r.data[0].replicas[0].lag_ns);
   expect_lag(j["channels"]["mysql_accounts"]["lag_ms"], r.channels[0].lag_ns);
+  expect_lag(j["businesses"]["login"]["latency_ms"], r.businesses[0].latency_ns);
+  expect_lag(j["businesses"]["login"]["by_dc"]["beijing"]["latency_ms"],
+             r.businesses[0].by_dc[1].latency_ns);
   // Sanity check of the unit: the sample's slowest accounts write took 100 ms.
   EXPECT_EQ(j["data"]["accounts"]["lag_ms"]["max"], 100.0);
 }
@@ -127,6 +133,9 @@ TEST(SummaryJson, AnEmptyHistogramGivesNullLagNotZero) {
   const Json j = parse(sample_results());
   for (const auto& [key, value] : j["data"]["sessions"]["lag_ms"].items()) {
     EXPECT_TRUE(value.is_null()) << key;
+  }
+  for (const auto& [key, value] : j["businesses"]["register"]["latency_ms"].items()) {
+    EXPECT_TRUE(value.is_null()) << "no op latency without succeeded ops: " << key;
   }
 }
 

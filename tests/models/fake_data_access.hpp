@@ -33,7 +33,7 @@ class FakeDataAccess : public DataAccess {
   bool dc_up(DcId dc) const override { return up_[dc.value]; }
 
   CommitResult commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
-                      std::uint64_t value) override {
+                      std::uint64_t value, std::uint64_t /*ticket*/) override {
     ++commits_;
     Write w;
     w.key = key;

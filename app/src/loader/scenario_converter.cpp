@@ -442,6 +442,8 @@ class Converter {
       }
       m.boolean("lossable", c.lossable);
       m.boolean("recoverable", c.recoverable);
+      m.distribution("read_time", c.read_time, Unit::kTime);
+      m.distribution("write_time", c.write_time, Unit::kTime);
       m.finish();
       spec_.data.push_back(c);
       data_.push_back(e->key);
@@ -494,6 +496,11 @@ class Converter {
         break;
       case models::IdStrategyKind::kSegments:
         m.count("segment_size", p.segment_size, 1);
+        if (const YamlNode* dc = m.get("dc")) {  // the DC whose segment table hands them out
+          const auto r = read_reference(d_, *dc, m.path("dc"), dcs_, "a datacenter");
+          if (r) p.segment_dc = DcId{static_cast<std::uint32_t>(*r)};
+          ok = ok && r.has_value();
+        }
         break;
       case models::IdStrategyKind::kSnowflake: {
         m.integer("time_bits", p.time_bits, 1, 63);
@@ -527,7 +534,7 @@ class Converter {
         break;
     }
     const std::vector<std::pair<std::string_view, models::IdStrategyKind>> owner = {
-        {"dc", models::IdStrategyKind::kCentral},
+        {"dc", models::IdStrategyKind::kCentral},  // and segments
         {"segment_size", models::IdStrategyKind::kSegments},
         {"time_bits", models::IdStrategyKind::kSnowflake},
         {"dc_bits", models::IdStrategyKind::kSnowflake},
@@ -1510,6 +1517,26 @@ class Converter {
             }
             m.duration("reconcile_delay", o.reconcile_delay);
             m.quantity("reconcile_rate", o.reconcile_rate_per_s, Unit::kRate, Bounds::above(0));
+            m.enumeration("write", o.write, &models::parse_oplog_write,
+                          "an oplog write mode (async: the op does not wait for the log; sync: it "
+                          "waits for the log's ack)");
+            m.duration("timeout", o.timeout, true);
+            m.enumeration("on_timeout", o.on_timeout, &models::parse_oplog_timeout,
+                          "what a sync oplog does when the log misses its timeout (fail: the op "
+                          "fails; async: the write is acknowledged and logged later)");
+            double ack = o.ack_bytes;
+            if (m.quantity("ack_size", ack, Unit::kBytes, {1, 4294967295.0})) {
+              o.ack_bytes = static_cast<std::uint32_t>(ack);
+            }
+            if (o.write != models::OplogWrite::kSync) {
+              for (const char* key : {"timeout", "on_timeout", "ack_size"}) {
+                if (m.get(key) != nullptr) {
+                  d_.error(m.key_mark(key), m.path(key),
+                           std::string(key) + " applies to write: sync only (this oplog is async)");
+                  ok = false;
+                }
+              }
+            }
             m.finish();
             ok = ok && m.ok();
           }

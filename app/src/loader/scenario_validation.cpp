@@ -22,7 +22,7 @@ class NoData final : public models::DataAccess {
  public:
   [[nodiscard]] bool dc_up(models::DcId) const override { return true; }
   models::CommitResult commit(models::DcId, models::DataClassId, models::WriteKind, std::uint64_t,
-                              std::uint64_t) override {
+                              std::uint64_t, std::uint64_t) override {
     return {};
   }
   [[nodiscard]] const models::Row* read(models::DcId, models::DataClassId,

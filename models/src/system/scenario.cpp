@@ -38,6 +38,26 @@ const char* to_string(OplogPlacement p) {
   return "?";
 }
 
+const char* to_string(OplogWrite w) {
+  switch (w) {
+    case OplogWrite::kAsync:
+      return "async";
+    case OplogWrite::kSync:
+      return "sync";
+  }
+  return "?";
+}
+
+const char* to_string(OplogTimeout t) {
+  switch (t) {
+    case OplogTimeout::kFail:
+      return "fail";
+    case OplogTimeout::kAsync:
+      return "async";
+  }
+  return "?";
+}
+
 const char* to_string(FaultType type) {
   switch (type) {
     case FaultType::kDcOutage:
@@ -71,6 +91,16 @@ OplogPlacement parse_oplog_placement(const std::string& name) {
   static constexpr OplogPlacement kAll[] = {
       OplogPlacement::kServer, OplogPlacement::kLocalIndependent, OplogPlacement::kRemote};
   return sim::parse_name(name, kAll, "oplog placement");
+}
+
+OplogWrite parse_oplog_write(const std::string& name) {
+  static constexpr OplogWrite kAll[] = {OplogWrite::kAsync, OplogWrite::kSync};
+  return sim::parse_name(name, kAll, "oplog write mode");
+}
+
+OplogTimeout parse_oplog_timeout(const std::string& name) {
+  static constexpr OplogTimeout kAll[] = {OplogTimeout::kFail, OplogTimeout::kAsync};
+  return sim::parse_name(name, kAll, "oplog on_timeout");
 }
 
 FaultType parse_fault_type(const std::string& name) {

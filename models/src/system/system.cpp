@@ -203,9 +203,13 @@ void System::Impl::build_channels() {
               });
               ch.set_apply_listener(
                   [this, index](const Write& w) { on_applied(w, mysql[index].replica); });
-              ch.set_ack_listener([this](const Write& w, sim::Time) {
-                unacked.erase(VersionKey{w.version.origin.value, w.version.seq});
-              });
+              // Only a semi-sync channel's ack releases a waiting client (an async one acks every
+              // commit at once; MySQL waits for the first semi-sync replica).
+              if (params.mode == ReplicationMode::kSemiSync) {
+                ch.set_ack_listener([this](const Write& w, sim::Time) {
+                  settle(VersionKey{w.version.origin.value, w.version.seq}, kAwaitReplica);
+                });
+              }
             }
             MysqlInstance& inst = mysql[it->second];
             inst.use_of_class[c] = use_index;
@@ -285,9 +289,15 @@ void System::Impl::build_exceptions() {
       throw InvalidArgument("oplog of '" + spec.data[o.data_class.value].name +
                             "': reconcile_delay must be >= 0 and reconcile_rate > 0");
     }
+    if (o.write == OplogWrite::kSync && o.timeout <= sim::Duration::zero()) {
+      throw InvalidArgument("oplog of '" + spec.data[o.data_class.value].name +
+                            "': a sync oplog's timeout must be > 0");
+    }
     oplog_of_class[o.data_class.value] = static_cast<int>(oplogs.size());
     oplogs.push_back(std::make_unique<Oplog>(o, dc_count));
     oplog_pending.emplace_back(dc_count);
+    oplog_rngs.emplace_back(seed, "oplog/" + spec.data[o.data_class.value].name + "/write");
+    oplog_sync_timeouts.push_back(0);
   }
   fallback_links.assign(class_count, {});
   for (const AccessFallbackSpec& f : spec.exceptions.access_fallback) {
@@ -299,6 +309,9 @@ void System::Impl::build_exceptions() {
   const std::size_t businesses = spec.workload.businesses.size();
   availability = std::make_unique<Availability>(businesses, dc_count, spec.metrics.series_interval,
                                                 sim::Time::zero() + spec.run.warmup);
+  latency.assign(businesses, sim::Histogram());
+  latency_by_dc.assign(businesses, std::vector<sim::Histogram>(dc_count));
+  latency_series.assign(businesses, sim::SampleSeries(spec.metrics.series_interval));
   compensation = std::make_unique<Compensation>(spec.exceptions.compensation, businesses);
 }
 
@@ -310,6 +323,8 @@ void System::Impl::build_workload() {
     w.name = c.name;
     w.id_strategy = c.id_strategy;
     w.bound = c.bound;
+    w.read_time = c.read_time;
+    w.write_time = c.write_time;
     params.data_classes.push_back(w);
   }
   for (const AccessFallbackSpec& f : spec.exceptions.access_fallback) {
@@ -329,7 +344,7 @@ void System::Impl::build_workload() {
 // DataAccess
 
 CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
-                                  std::uint64_t value) {
+                                  std::uint64_t value, std::uint64_t ticket) {
   Store& store = *stores[dc.value][cls.value];
   const sim::Time now = engine.now();
   Write w;
@@ -344,16 +359,39 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
   const ApplyResult r = store.commit(w, now);
   if (r != ApplyResult::kApplied) return {r, {}};
   clocks[dc.value].take(w.version);
-  if (oplog_of_class[cls.value] >= 0) {
-    const auto index = static_cast<std::size_t>(oplog_of_class[cls.value]);
+  const VersionKey vk{w.version.origin.value, w.version.seq};
+  const int oplog = oplog_of_class[cls.value];
+  const bool sync_log = oplog >= 0 && oplogs[static_cast<std::size_t>(oplog)]->spec().write == OplogWrite::kSync;
+  std::uint8_t waits = 0;
+  if (semi_sync_class[cls.value]) waits |= kAwaitReplica;
+  if (sync_log) waits |= kAwaitLog;
+  if (waits != 0) {
+    const sim::Duration log_timeout =
+        sync_log ? oplogs[static_cast<std::size_t>(oplog)]->spec().timeout : sim::Duration::zero();
+    unacked[vk] = PendingAck{ticket, now + log_timeout, waits};
+  }
+  committing = true;
+  if (oplog >= 0) {
+    const auto index = static_cast<std::size_t>(oplog);
     Oplog& log = *oplogs[index];
     if (log.holder(dc) == dc) {
       log.record(w, dc, now);
+      if (sync_log) {
+        // The independent log system's own write, then its ack within the DC.
+        const auto took = sim::Duration(std::llround(
+            std::max(0.0, spec.data[cls.value].write_time.sample(oplog_rngs[index]))));
+        const auto i = static_cast<std::uint32_t>(index);
+        const std::uint64_t seq = w.version.seq;
+        if (took > log.spec().timeout) {
+          engine.schedule_in(log.spec().timeout, [this, i, dc, seq] { log_timeout(i, dc, seq); });
+        } else {
+          engine.schedule_in(took, [this, dc, seq] { settle({dc.value, seq}, kAwaitLog); });
+        }
+      }
     } else {
       log_remotely(log, index, w, dc);
     }
   }
-  if (semi_sync_class[cls.value]) unacked.insert(VersionKey{w.version.origin.value, w.version.seq});
   if (now >= sim::Time::zero() + spec.run.warmup) ++tracked_commits[cls.value][dc.value];
   for (const Outgoing& o : outgoing[dc.value][cls.value]) {
     if (o.mysql) {
@@ -362,7 +400,48 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
       mq[o.index].channel->publish(w);
     }
   }
-  return {r, w.version};
+  committing = false;
+  CommitResult out{r, w.version};
+  out.acknowledged = waits == 0 || unacked.find(vk) == unacked.end();
+  return out;
+}
+
+void System::Impl::settle(const VersionKey& key, std::uint8_t part) {
+  const auto it = unacked.find(key);
+  if (it == unacked.end()) return;
+  PendingAck& p = it->second;
+  if ((p.waiting & kNeverAnswered) != 0 || (p.waiting & part) == 0) return;
+  p.waiting = static_cast<std::uint8_t>(p.waiting & ~part);
+  if (p.waiting != 0) return;
+  if (!committing && !dc_up(DcId{key.origin})) {
+    // The client waited in an app server that died meanwhile: it never learns of the commit.
+    p.waiting = kNeverAnswered;
+    return;
+  }
+  const std::uint64_t ticket = p.ticket;
+  unacked.erase(it);
+  if (!committing && commit_waiter != nullptr) commit_waiter->commit_settled(ticket, true);
+}
+
+void System::Impl::refuse(const VersionKey& key) {
+  const auto it = unacked.find(key);
+  if (it == unacked.end() || (it->second.waiting & kNeverAnswered) != 0) return;
+  it->second.waiting = kNeverAnswered;
+  if (dc_up(DcId{key.origin}) && commit_waiter != nullptr) {
+    commit_waiter->commit_settled(it->second.ticket, false);
+  }
+}
+
+bool System::Impl::awaiting(const VersionKey& key, std::uint8_t part) const {
+  const auto it = unacked.find(key);
+  return it != unacked.end() && (it->second.waiting & kNeverAnswered) == 0 &&
+         (it->second.waiting & part) != 0;
+}
+
+sim::Duration System::Impl::access_latency(DcId home, DcId dc) const {
+  if (home == dc) return sim::Duration::zero();
+  const Path p = spec.topology.shortest_path(home, dc);
+  return sim::Duration(std::llround(spec.topology.median_latency_ns(p)));
 }
 
 std::optional<sim::Duration> System::Impl::round_trip(const Path& there) {
@@ -431,6 +510,12 @@ void System::Impl::on_applied(const Write& w, DcId replica) {
 
 void System::Impl::on_op(const OpOutcome& op) {
   availability->record(op.business, op.dc, op.start, op.end, op.succeeded());
+  if (op.succeeded() && op.start >= sim::Time::zero() + spec.run.warmup) {
+    const std::int64_t ns = (op.end - op.start).ns();
+    latency[op.business.value].record(ns);
+    latency_by_dc[op.business.value][op.dc.value].record(ns);
+    latency_series[op.business.value].record(op.end, static_cast<double>(ns));
+  }
   if (op.succeeded() || op.start < sim::Time::zero() + spec.run.warmup) return;
   compensation->affect(op.user, CompensationCause::kOpFailed, op.business);
   if (op.cause == FailureCause::kStale) {
@@ -636,12 +721,58 @@ void System::Impl::log_remotely(Oplog& log, std::size_t index, const Write& w, D
   // cost of logging far away); while the path is cut it waits in the writer's shipper.
   const Path& route = path(writer, log.holder(writer), {});
   std::vector<Write>& pending = oplog_pending[index][writer.value];
+  const auto i = static_cast<std::uint32_t>(index);
+  const std::uint64_t seq = w.version.seq;
+  if (log.spec().write == OplogWrite::kSync) {
+    // Whatever happens on the way, the client gives up waiting for the log at the timeout.
+    engine.schedule_in(log.spec().timeout, [this, i, writer, seq] { log_timeout(i, writer, seq); });
+  }
   if (!pending.empty() || !network->is_up(route)) {
     log.record(w, writer, sim::Time::max());
     pending.push_back(w);
     return;
   }
-  log.record(w, writer, network->transmit(route, w.bytes));
+  send_to_log(index, w, writer, false);
+}
+
+void System::Impl::send_to_log(std::size_t index, const Write& w, DcId writer, bool recorded) {
+  Oplog& log = *oplogs[index];
+  const sim::Time arrival = network->transmit(path(writer, log.holder(writer), {}), w.bytes);
+  if (recorded) {
+    log.set_durable(w, arrival);
+  } else {
+    log.record(w, writer, arrival);
+  }
+  const VersionKey vk{writer.value, w.version.seq};
+  if (log.spec().write != OplogWrite::kSync || !awaiting(vk, kAwaitLog)) return;
+  // The remote log stores the entry (its own write time), then acks over the reverse path.
+  const auto took = sim::Duration(std::llround(
+      std::max(0.0, spec.data[w.data_class.value].write_time.sample(oplog_rngs[index]))));
+  const auto i = static_cast<std::uint32_t>(index);
+  const std::uint64_t seq = w.version.seq;
+  engine.schedule_at(arrival + took, [this, i, writer, seq] { log_stored(i, writer, seq); });
+}
+
+void System::Impl::log_stored(std::uint32_t index, DcId writer, std::uint64_t seq) {
+  const VersionKey vk{writer.value, seq};
+  if (!awaiting(vk, kAwaitLog)) return;
+  const Oplog& log = *oplogs[index];
+  const Path back = reversed(path(writer, log.holder(writer), {}));
+  if (!network->is_up(back)) return;  // the ack is lost; the timeout decides
+  const sim::Time at = network->transmit(back, log.spec().ack_bytes);
+  if (at > unacked.at(vk).log_deadline) return;  // too late; the timeout decides
+  engine.schedule_at(at, [this, writer, seq] { settle({writer.value, seq}, kAwaitLog); });
+}
+
+void System::Impl::log_timeout(std::uint32_t index, DcId writer, std::uint64_t seq) {
+  const VersionKey vk{writer.value, seq};
+  if (!awaiting(vk, kAwaitLog)) return;
+  ++oplog_sync_timeouts[index];
+  if (oplogs[index]->spec().on_timeout == OplogTimeout::kFail) {
+    refuse(vk);
+  } else {
+    settle(vk, kAwaitLog);  // degraded to async: acknowledged now, logged when it gets there
+  }
 }
 
 void System::Impl::flush_oplogs() {
@@ -652,7 +783,7 @@ void System::Impl::flush_oplogs() {
       const DcId writer{d};
       const Path& route = path(writer, oplogs[i]->holder(writer), {});
       if (!network->is_up(route)) continue;
-      for (const Write& w : pending) oplogs[i]->set_durable(w, network->transmit(route, w.bytes));
+      for (const Write& w : pending) send_to_log(i, w, writer, true);
       pending.clear();
     }
   }

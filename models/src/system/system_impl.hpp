@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "geodes/models/channels/mq_channel.hpp"
@@ -24,6 +24,8 @@
 #include "geodes/models/system/system.hpp"
 #include "geodes/models/workload/data_access.hpp"
 #include "geodes/models/workload/workload.hpp"
+#include "geodes/sim/histogram.hpp"
+#include "geodes/sim/rng.hpp"
 #include "geodes/sim/time_series.hpp"
 
 namespace geodes::models {
@@ -70,7 +72,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   // --- DataAccess -----------------------------------------------------------------------------
   [[nodiscard]] bool dc_up(DcId dc) const override { return dc_down_count[dc.value] == 0; }
   CommitResult commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
-                      std::uint64_t value) override;
+                      std::uint64_t value, std::uint64_t ticket) override;
+  void set_commit_waiter(CommitWaiter* waiter) override { commit_waiter = waiter; }
+  [[nodiscard]] sim::Duration access_latency(DcId home, DcId dc) const override;
   [[nodiscard]] const Row* read(DcId dc, DataClassId cls, std::uint64_t key) const override {
     return stores[dc.value][cls.value]->find(key);
   }
@@ -95,6 +99,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::vector<LinkId> partition_links(const std::vector<DcId>& side) const;
   void set_channel_stopped(std::size_t config, bool stopped);
   void log_remotely(Oplog& log, std::size_t index, const Write& w, DcId writer);
+  void send_to_log(std::size_t index, const Write& w, DcId writer, bool recorded);
+  void log_stored(std::uint32_t index, DcId writer, std::uint64_t seq);
+  void log_timeout(std::uint32_t index, DcId writer, std::uint64_t seq);
   void flush_oplogs();
   void schedule_reconciliations(DcId faulted);
   void start_reconciliation(std::size_t oplog, DcId faulted);
@@ -107,6 +114,10 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   [[nodiscard]] bool acknowledged(const Version& v) const {
     return unacked.count(VersionKey{v.origin.value, v.seq}) == 0;
   }
+  // Commits not yet acknowledged to their client (see PendingAck); settle() clears one part.
+  void settle(const VersionKey& key, std::uint8_t part);
+  void refuse(const VersionKey& key);
+  [[nodiscard]] bool awaiting(const VersionKey& key, std::uint8_t part) const;
 
   // --- results --------------------------------------------------------------------------------
   [[nodiscard]] RunResults results() const;
@@ -177,12 +188,32 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::vector<std::vector<std::uint64_t>> snapshot_arrivals;
   [[nodiscard]] std::uint64_t expected_arrivals(std::size_t cls, DcId replica) const;
   std::vector<char> semi_sync_class;
-  std::unordered_set<VersionKey, VersionKeyHash> unacked;  // semi-sync writes not yet acked
+  // A commit acknowledged to its client only later: what it still waits for (bits), the
+  // workload's ticket, and the deadline of a synchronous oplog write. An entry whose client was
+  // never answered, or was refused, stays for good, so that write can never count as lost.
+  static constexpr std::uint8_t kAwaitReplica = 1;  // a semi-sync replica's ack
+  static constexpr std::uint8_t kAwaitLog = 2;      // a synchronous oplog's ack
+  static constexpr std::uint8_t kNeverAnswered = 4;
+  struct PendingAck {
+    std::uint64_t ticket = 0;
+    sim::Time log_deadline;
+    std::uint8_t waiting = 0;
+  };
+  std::unordered_map<VersionKey, PendingAck, VersionKeyHash> unacked;
+  CommitWaiter* commit_waiter = nullptr;
+  bool committing = false;  // inside commit(): settlements are not told to the waiter
+
+  // Op latency of succeeded ops after the warm-up: [business], [business][dc], and per interval.
+  std::vector<sim::Histogram> latency;
+  std::vector<std::vector<sim::Histogram>> latency_by_dc;
+  std::vector<sim::SampleSeries> latency_series;
 
   std::unique_ptr<Workload> workload;
   std::unique_ptr<FaultTimeline> timeline;
   std::vector<std::unique_ptr<Oplog>> oplogs;
   std::vector<int> oplog_of_class;
+  std::vector<sim::Rng> oplog_rngs;                 // [oplog]: the log's write time draws
+  std::vector<std::uint64_t> oplog_sync_timeouts;   // [oplog]: sync writes the log missed
   // Remote oplog entries waiting for their path to the log's DC: [oplog][writer DC].
   std::vector<std::vector<std::vector<Write>>> oplog_pending;
   std::vector<std::vector<LinkId>> fallback_links;  // [class]

@@ -114,6 +114,7 @@ RunResults System::Impl::results() const {
     for (const Reconciliation& job : reconciliations) {
       if (oplogs[job.oplog]->spec().data_class == cls) d.recovered += job.recovered;
     }
+    if (oplog_of_class[c] >= 0) d.oplog_timeouts = oplog_sync_timeouts[oplog_of_class[c]];
     const FallbackCounts& fb = workload->fallback_counts(cls);
     d.fallback = FallbackResult{fb.calls,      fb.found,       fb.not_found,
                                 fb.owner_down, fb.unreachable, fb.latency_ns};
@@ -216,6 +217,10 @@ RunResults System::Impl::results() const {
     const double value =
         spec.businesses.empty() ? BusinessSpec{}.value_per_op : spec.businesses[b].value_per_op;
     br.revenue_lost = static_cast<double>(counts.failed) * value;
+    br.latency_ns = latency[b];
+    for (std::uint32_t d = 0; d < dc_count; ++d) {
+      br.by_dc.push_back(DcLatencyResult{dc_name(DcId{d}), latency_by_dc[b][d]});
+    }
     br.rto_s = -1;
     for (std::size_t i = 0; i < occurrences.size(); ++i) {
       const double rto = availability->rto_s(id, occurrences[i].start, occurrences[i].end, target,
@@ -298,6 +303,10 @@ RunResults System::Impl::results() const {
   for (std::uint32_t d = 0; d < dc_count; ++d) {
     r.series.push_back(
         sample_series("availability_dc/" + dc_name(DcId{d}), "ratio", availability->dc(DcId{d})));
+  }
+  for (std::uint32_t b = 0; b < spec.workload.businesses.size(); ++b) {
+    r.series.push_back(
+        sample_series("latency/" + spec.workload.businesses[b].name, "ns", latency_series[b]));
   }
 
   // --- faults -----------------------------------------------------------------------------------

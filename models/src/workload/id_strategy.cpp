@@ -23,6 +23,10 @@ void validate(const std::string& where, const IdStrategyParams& p, std::size_t d
       break;
     case IdStrategyKind::kSegments:
       if (p.segment_size == 0) throw InvalidArgument(where + "segment_size is 0; it must be >= 1");
+      if (p.segment_dc && p.segment_dc->value >= dc_count) {
+        throw InvalidArgument(where + "segment_dc is DC " + str(p.segment_dc->value) +
+                              "; DC ids go from 0 to " + str(dc_count - 1));
+      }
       break;
     case IdStrategyKind::kSnowflake: {
       if (p.time_bits < 1 || p.dc_bits < 0 || p.sequence_bits < 0 ||
@@ -109,6 +113,15 @@ IdAllocator::IdAllocator(const std::string& data_class, const IdStrategyParams& 
 
 std::optional<DcId> IdAllocator::authority() const {
   if (params_.kind == IdStrategyKind::kCentral) return params_.central_dc;
+  return std::nullopt;
+}
+
+std::optional<DcId> IdAllocator::must_reach(DcId dc) const {
+  if (params_.kind == IdStrategyKind::kCentral) return params_.central_dc;
+  if (params_.kind == IdStrategyKind::kSegments && params_.segment_dc && dc.value < dc_count_) {
+    const DcState& s = dcs_[dc.value];
+    if (!s.started || s.a == params_.segment_size) return params_.segment_dc;
+  }
   return std::nullopt;
 }
 

@@ -1,5 +1,6 @@
 #include "geodes/models/workload/workload.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string>
@@ -226,7 +227,9 @@ Workload::Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams
     allocators_.push_back(
         c.id_strategy ? std::make_unique<IdAllocator>(c.name, *c.id_strategy, dc_count, seed)
                       : nullptr);
+    service_rngs_.emplace_back(seed, "workload/service/" + c.name);
   }
+  access_.set_commit_waiter(this);
   businesses_.reserve(params_.businesses.size());
   for (const BusinessParams& b : params_.businesses) businesses_.emplace_back(params_, b, seed);
   gslb_.set_route_listener([this](sim::Time at, DcId home, DcId from, DcId to) {
@@ -239,6 +242,12 @@ Workload::~Workload() = default;
 void Workload::start() {
   if (started_) throw InvalidArgument("workload: start() called twice");
   started_ = true;
+  access_latency_.assign(dc_count_ * dc_count_, sim::Duration::zero());
+  for (std::uint32_t h = 0; h < dc_count_; ++h) {
+    for (std::uint32_t d = 0; d < dc_count_; ++d) {
+      if (h != d) access_latency_[h * dc_count_ + d] = access_.access_latency(DcId{h}, DcId{d});
+    }
+  }
   const UserParams& u = params_.users;
   for (std::uint64_t user = 0; user < u.initial; ++user) {
     std::uint64_t account = user;
@@ -317,7 +326,10 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
     free_ops_.pop_back();
   }
   Op& op = ops_[index];
+  const std::uint32_t serial = op.wait_serial;
   op = Op{};
+  op.wait_serial = serial;
+  op.self = index;
   op.business = b;
   op.user = user;
   op.home = routing_.home(user);
@@ -337,8 +349,12 @@ void Workload::start_attempt(std::uint32_t index) {
   Op& op = ops_[index];
   ++op.attempts;
   op.step = 0;
+  op.paid = 0;
   op.new_id = 0;
+  op.returned = false;
+  op.creating_session = false;
   op.dc = op.roaming && gslb_.believed_up(op.roam_dc) ? op.roam_dc : gslb_.route(op.home);
+  op.inbound = op.dc != op.home;
   op.deadline = engine_.now() + params_.client.timeout;
   if (!access_.dc_up(op.dc)) {
     fail_attempt(index, FailureCause::kDcDown);
@@ -355,25 +371,81 @@ void Workload::resume(std::uint32_t index) {
   run_steps(index);
 }
 
+sim::Duration Workload::draw(const sim::Distribution& d, DataClassId cls) {
+  const double ns = d.sample(service_rngs_[cls.value]);
+  return ns > 0 ? sim::Duration(std::llround(ns)) : sim::Duration::zero();
+}
+
+sim::Duration Workload::local_time(const Step& step) {
+  const WorkloadDataClass& c = params_.data_classes[step.data_class.value];
+  switch (step.kind) {
+    case StepKind::kAllocateId:
+      return sim::Duration::zero();
+    case StepKind::kRead:
+    case StepKind::kSession:
+      return draw(c.read_time, step.data_class);
+    case StepKind::kWrite:
+    case StepKind::kDecrement:
+      return draw(c.write_time, step.data_class);
+  }
+  return sim::Duration::zero();
+}
+
+sim::Duration Workload::access_latency(DcId home, DcId dc) const {
+  return access_latency_[home.value * dc_count_ + dc.value];
+}
+
+void Workload::wait_then(std::uint32_t index, sim::Duration wait, FailureCause cause) {
+  const Op& op = ops_[index];
+  if (wait > op.deadline - engine_.now()) {
+    engine_.schedule_at(op.deadline,
+                        [this, index] { fail_attempt(index, FailureCause::kTimeout); });
+  } else if (cause == FailureCause::kNone) {
+    engine_.schedule_in(wait, [this, index] { resume(index); });
+  } else {
+    engine_.schedule_in(wait, [this, index, cause] { fail_attempt(index, cause); });
+  }
+}
+
 void Workload::run_steps(std::uint32_t index) {
   const std::vector<Step>& steps = businesses_[ops_[index].business.value].params.steps;
-  while (ops_[index].step < steps.size()) {
+  const auto n = static_cast<std::uint32_t>(steps.size());
+  while (ops_[index].step < n) {
     Op& op = ops_[index];
+    // Pay, in one wait, the access leg of an off-home attempt and the local service time of the
+    // run of steps from here to the next id allocation (free locally; it may call another DC).
+    if (op.inbound || (op.step >= op.paid && steps[op.step].kind != StepKind::kAllocateId)) {
+      sim::Duration wait;
+      if (op.inbound) {
+        op.inbound = false;
+        wait += access_latency(op.home, op.dc);
+      }
+      if (op.step >= op.paid) {
+        std::uint32_t k = op.step;
+        for (; k < n && (k == op.step || steps[k].kind != StepKind::kAllocateId); ++k) {
+          wait += local_time(steps[k]);
+        }
+        op.paid = k;
+      }
+      if (wait > sim::Duration::zero()) {
+        wait_then(index, wait, FailureCause::kNone);
+        return;
+      }
+    }
     const StepResult r = run_step(op, steps[op.step]);
-    ++op.step;
-    const sim::Time now = engine_.now();
-    if (r.no_answer || r.wait > op.deadline - now) {
-      engine_.schedule_at(op.deadline,
-                          [this, index] { fail_attempt(index, FailureCause::kTimeout); });
+    if (!r.repeat) ++op.step;
+    if (r.no_answer) {
+      wait_then(index, sim::Duration::max(), FailureCause::kNone);
+      return;
+    }
+    if (r.await_ack) {
+      // A wait that came with it (a lender's round trips) still elapses before the op goes on.
+      op.not_before = engine_.now() + std::min(r.wait, op.deadline - engine_.now());
+      await_ack(index);
       return;
     }
     if (r.wait > sim::Duration::zero()) {
-      if (r.cause == FailureCause::kNone) {
-        engine_.schedule_in(r.wait, [this, index] { resume(index); });
-      } else {
-        const FailureCause cause = r.cause;
-        engine_.schedule_in(r.wait, [this, index, cause] { fail_attempt(index, cause); });
-      }
+      wait_then(index, r.wait, r.cause);
       return;
     }
     if (r.cause != FailureCause::kNone) {
@@ -381,7 +453,57 @@ void Workload::run_steps(std::uint32_t index) {
       return;
     }
   }
+  reply(index);
+}
+
+void Workload::reply(std::uint32_t index) {
+  Op& op = ops_[index];
+  if (op.dc != op.home && !op.returned) {
+    // The answer travels back to the user's city; the serving DC has already sent it.
+    op.returned = true;
+    const sim::Duration back = access_latency(op.dc, op.home);
+    if (back > sim::Duration::zero()) {
+      if (back > op.deadline - engine_.now()) {
+        engine_.schedule_at(op.deadline,
+                            [this, index] { fail_attempt(index, FailureCause::kTimeout); });
+      } else {
+        engine_.schedule_in(back, [this, index] { finish(index, FailureCause::kNone); });
+      }
+      return;
+    }
+  }
   finish(index, FailureCause::kNone);
+}
+
+void Workload::await_ack(std::uint32_t index) {
+  Op& op = ops_[index];
+  op.waiting = true;
+  op.deadline_timer = engine_.schedule_at(op.deadline, [this, index] { ack_deadline(index); });
+}
+
+void Workload::ack_deadline(std::uint32_t index) {
+  Op& op = ops_[index];
+  op.waiting = false;
+  ++op.wait_serial;  // a settlement arriving later is for a wait that is over
+  fail_attempt(index, FailureCause::kTimeout);
+}
+
+void Workload::commit_settled(std::uint64_t ticket, bool acknowledged) {
+  const auto index = static_cast<std::uint32_t>(ticket >> 32);
+  const auto serial = static_cast<std::uint32_t>(ticket);
+  if (index >= ops_.size()) return;
+  Op& op = ops_[index];
+  if (!op.waiting || op.wait_serial != serial) return;
+  op.waiting = false;
+  ++op.wait_serial;
+  engine_.cancel(op.deadline_timer);
+  // Settlements come from inside a channel's or the log's event: go on in an event of our own.
+  const sim::Time at = std::max(engine_.now(), op.not_before);
+  if (acknowledged) {
+    engine_.schedule_at(at, [this, index] { resume(index); });
+  } else {
+    engine_.schedule_at(at, [this, index] { fail_attempt(index, FailureCause::kTimeout); });
+  }
 }
 
 Workload::StepResult Workload::run_step(Op& op, const Step& step) {
@@ -414,9 +536,10 @@ std::uint64_t Workload::key_of(const Op& op, const Step& step, DcId dc) const {
   return 0;
 }
 
-CommitResult Workload::commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
-                              std::uint64_t value) {
-  const CommitResult r = access_.commit(dc, cls, kind, key, value);
+CommitResult Workload::commit(const Op& op, DcId dc, DataClassId cls, WriteKind kind,
+                              std::uint64_t key, std::uint64_t value) {
+  const std::uint64_t ticket = (std::uint64_t{op.self} << 32) | op.wait_serial;
+  const CommitResult r = access_.commit(dc, cls, kind, key, value, ticket);
   DataClassCounts& c = class_counts_[cls.value];
   if (r.result != ApplyResult::kApplied) {
     ++c.rejected_commits;
@@ -450,17 +573,19 @@ bool live(const Row* row) { return row != nullptr && !row->deleted; }
 
 Workload::StepResult Workload::allocate_id(Op& op, const Step& step) {
   IdAllocator& a = *allocators_[step.data_class.value];
-  const std::optional<DcId> authority = a.authority();
-  if (!authority || *authority == op.dc) {
-    op.new_id = a.allocate(authority.value_or(op.dc), engine_.now());
+  const std::optional<DcId> reach = a.must_reach(op.dc);
+  const DcId at = a.authority().value_or(op.dc);
+  if (!reach || *reach == op.dc) {
+    op.new_id = a.allocate(at, engine_.now());
     return {};
   }
-  if (!access_.dc_up(*authority)) return {FailureCause::kNone, {}, true};
-  const std::optional<sim::Duration> rtt = access_.call(op.dc, *authority);
-  if (!rtt) return {FailureCause::kNone, {}, true};
-  // The request reaches the allocator, which hands out the id even if the answer comes too late.
-  op.new_id = a.allocate(*authority, engine_.now());
-  return {FailureCause::kNone, *rtt, false};
+  if (!access_.dc_up(*reach)) return StepResult::never();
+  const std::optional<sim::Duration> rtt = access_.call(op.dc, *reach);
+  if (!rtt) return StepResult::never();
+  // The request reaches the allocator (or segment table), which hands out the id (or segment)
+  // even if the answer comes too late.
+  op.new_id = a.allocate(at, engine_.now());
+  return StepResult::after(FailureCause::kNone, *rtt);
 }
 
 Workload::StepResult Workload::read(Op& op, const Step& step) {
@@ -471,7 +596,7 @@ Workload::StepResult Workload::read(Op& op, const Step& step) {
   if (!live(row)) {
     ++c.missing_reads;
     if (fallback_of_[step.data_class.value] >= 0) return fallback_read(op, step, key);
-    return {step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone, {}, false};
+    return StepResult::after(step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone);
   }
   return judge_read(step, key, *row);
 }
@@ -482,7 +607,7 @@ Workload::StepResult Workload::judge_read(const Step& step, std::uint64_t key, c
   }
   const Committed* latest = truth_.latest(step.data_class, key);
   if (step.fail_if_stale && latest != nullptr && newer(latest->version, row.version)) {
-    return {FailureCause::kStale, {}, false};
+    return StepResult::after(FailureCause::kStale);
   }
   return {};
 }
@@ -491,29 +616,42 @@ Workload::StepResult Workload::fallback_read(const Op& op, const Step& step, std
   const FallbackParams& f = params_.fallback[fallback_of_[step.data_class.value]];
   const FailureCause miss = step.fail_if_missing ? FailureCause::kMissing : FailureCause::kNone;
   const DcId owner = f.fixed_owner ? f.owner : op.home;
-  if (owner == op.dc) return {miss, {}, false};  // the owner itself has no row
+  if (owner == op.dc) return StepResult::after(miss);  // the owner itself has no row
   FallbackCounts& counts = fallback_counts_[step.data_class.value];
   ++counts.calls;
   if (!access_.dc_up(owner)) {
     ++counts.owner_down;
-    return {miss, {}, false};
+    return StepResult::after(miss);
   }
   const std::optional<sim::Duration> rtt = access_.fallback_call(step.data_class, op.dc, owner);
-  if (!rtt || *rtt > f.timeout) {
+  // The owner's API reads its own store: the call costs the round trip plus that read.
+  const sim::Duration took =
+      rtt ? *rtt + draw(params_.data_classes[step.data_class.value].read_time, step.data_class)
+          : sim::Duration::max();
+  if (took > f.timeout) {
     ++counts.unreachable;
-    return {miss, f.timeout, false};
+    return StepResult::after(miss, f.timeout);
   }
-  counts.latency_ns.record(rtt->ns());
+  counts.latency_ns.record(took.ns());
   const Row* remote = access_.read(owner, step.data_class, key);
   if (!live(remote)) {
     ++counts.not_found;
-    return {miss, *rtt, false};
+    return StepResult::after(miss, took);
   }
   ++counts.found;
   StepResult r = judge_read(step, key, *remote);
-  r.wait = *rtt;
+  r.wait = took;
   return r;
 }
+
+namespace {
+
+// The step's verdict on a commit: its failure cause, and whether the op must wait for the
+// commit's acknowledgement.
+FailureCause commit_cause(const CommitResult& r) { return cause_of(r.result); }
+bool awaits(const CommitResult& r) { return r.result == ApplyResult::kApplied && !r.acknowledged; }
+
+}  // namespace
 
 Workload::StepResult Workload::write(Op& op, const Step& step) {
   const std::uint64_t key = key_of(op, step, op.dc);
@@ -533,12 +671,23 @@ Workload::StepResult Workload::write(Op& op, const Step& step) {
           live(access_.read(op.dc, step.data_class, key)) ? WriteKind::kUpdate : WriteKind::kInsert;
       break;
   }
-  const CommitResult r = commit(op.dc, step.data_class, kind, key, ++next_value_);
-  return {cause_of(r.result), {}, false};
+  const CommitResult r = commit(op, op.dc, step.data_class, kind, key, ++next_value_);
+  StepResult out = StepResult::after(commit_cause(r));
+  out.await_ack = awaits(r);
+  return out;
 }
 
 Workload::StepResult Workload::session(Op& op, const Step& step) {
   const std::uint64_t key = key_of(op, step, op.dc);
+  if (op.creating_session) {
+    // Second entry: the session's write time has passed; create it now.
+    op.creating_session = false;
+    const CommitResult r =
+        commit(op, op.dc, step.data_class, WriteKind::kInsert, key, ++next_value_);
+    StepResult out = StepResult::after(commit_cause(r));
+    out.await_ack = awaits(r);
+    return out;
+  }
   if (live(access_.read(op.dc, step.data_class, key))) return {};
   if (latest_commit(step.data_class, key).valid()) {
     // The user had a session somewhere, not here: they must log in again (a cost, not a loss).
@@ -547,35 +696,46 @@ Workload::StepResult Workload::session(Op& op, const Step& step) {
     ++dc_counts_[op.dc.value].forced_relogins;
     if (sink_ != nullptr) sink_->on_forced_relogin(op.business, op.user, op.dc, engine_.now());
   }
-  const CommitResult r = commit(op.dc, step.data_class, WriteKind::kInsert, key, ++next_value_);
-  return {cause_of(r.result), {}, false};
+  // Creating the session is a write: pay its time, then run this step again to commit it.
+  op.creating_session = true;
+  StepResult out;
+  out.wait = draw(params_.data_classes[step.data_class.value].write_time, step.data_class);
+  out.repeat = true;
+  return out;
 }
 
 Workload::StepResult Workload::decrement(Op& op, const Step& step) {
   const std::uint64_t key = key_of(op, step, op.dc);
   const Row* row = access_.read(op.dc, step.data_class, key);
   if (live(row) && row->value > 0) {
-    const CommitResult r = commit(op.dc, step.data_class, WriteKind::kUpdate, key, row->value - 1);
-    return {cause_of(r.result), {}, false};
+    const CommitResult r =
+        commit(op, op.dc, step.data_class, WriteKind::kUpdate, key, row->value - 1);
+    StepResult out = StepResult::after(commit_cause(r));
+    out.await_ack = awaits(r);
+    return out;
   }
-  if (!step.borrow) return {FailureCause::kExhausted, {}, false};
-  // Ask the other cities in DC order after this one; each call costs its round trip.
+  if (!step.borrow) return StepResult::after(FailureCause::kExhausted);
+  // Ask the other cities in DC order after this one; each call costs its round trip and the
+  // lender's conditional decrement (a write there).
+  const sim::Distribution& write_time = params_.data_classes[step.data_class.value].write_time;
   sim::Duration spent;
   for (std::size_t i = 1; i < dc_count_; ++i) {
     const DcId lender{static_cast<std::uint32_t>((op.dc.value + i) % dc_count_)};
     if (!access_.dc_up(lender)) continue;
     const std::optional<sim::Duration> rtt = access_.call(op.dc, lender);
     if (!rtt) continue;
-    spent += *rtt;
+    spent += *rtt + draw(write_time, step.data_class);
     const std::uint64_t lender_key = key_of(op, step, lender);
     const Row* lender_row = access_.read(lender, step.data_class, lender_key);
     if (live(lender_row) && lender_row->value > 0) {
-      const CommitResult r =
-          commit(lender, step.data_class, WriteKind::kUpdate, lender_key, lender_row->value - 1);
-      return {cause_of(r.result), spent, false};
+      const CommitResult r = commit(op, lender, step.data_class, WriteKind::kUpdate, lender_key,
+                                    lender_row->value - 1);
+      StepResult out = StepResult::after(commit_cause(r), spent);
+      out.await_ack = awaits(r);
+      return out;
     }
   }
-  return {FailureCause::kExhausted, spent, false};
+  return StepResult::after(FailureCause::kExhausted, spent);
 }
 
 void Workload::fail_attempt(std::uint32_t index, FailureCause cause) {

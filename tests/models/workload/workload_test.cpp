@@ -57,13 +57,20 @@ struct Recorder : OutcomeSink {
 };
 
 // Two DCs; users 0-4 live in DC 0, 5-9 in DC 1, later ones in DC 0. Ten initial users with
-// account and password rows everywhere. No arrivals: tests submit ops themselves.
+// account and password rows everywhere. No arrivals: tests submit ops themselves. Local service
+// times are zero, so every wait is a call's; the latency tests set them.
 WorkloadParams base_params() {
   WorkloadParams p;
   IdStrategyParams segments;
   segments.kind = IdStrategyKind::kSegments;
-  p.data_classes = {
-      {"accounts", segments}, {"passwords", {}}, {"sessions", {}}, {"profiles", {}}, {"stock", {}}};
+  for (const char* name : {"accounts", "passwords", "sessions", "profiles", "stock"}) {
+    WorkloadDataClass c;
+    c.name = name;
+    c.read_time = sim::Distribution::constant(0);
+    c.write_time = sim::Distribution::constant(0);
+    p.data_classes.push_back(c);
+  }
+  p.data_classes[0].id_strategy = segments;
   p.businesses = {register_business("register", kAccounts, kPasswords),
                   login_business("login", kAccounts, kPasswords, kSessions),
                   change_password_business("change_password", kPasswords, kSessions),

@@ -25,6 +25,12 @@ struct SeriesResult {
   std::vector<double> max;   ///< NaN where the interval saw nothing
 };
 
+/// Op latency at one serving DC.
+struct DcLatencyResult {
+  std::string dc;
+  sim::Histogram latency_ns;
+};
+
 struct BusinessResult {
   std::string name;
   int tier = 1;
@@ -37,6 +43,11 @@ struct BusinessResult {
   double rto_s = -1;
   double cost = 0;          ///< compensation bill attributed to this business
   double revenue_lost = 0;  ///< failed ops times the business's value per op
+  /// Op latency (DESIGN.md "Op latency": first attempt to reply) of the ops that succeeded and
+  /// arrived after the warm-up, over every serving DC, and per serving DC (every DC, in
+  /// scenario order; empty where none was served).
+  sim::Histogram latency_ns;
+  std::vector<DcLatencyResult> by_dc;
   [[nodiscard]] double success_ratio() const {
     return attempted == 0 ? 1.0 : static_cast<double>(succeeded) / static_cast<double>(attempted);
   }
@@ -80,6 +91,9 @@ struct DataClassResult {
   std::uint64_t regenerated = 0;  ///< rows re-created on a miss (regenerate classes)
   double rpo_s = 0;               ///< longest commit-to-fault span of a lost write
   FallbackResult fallback;        ///< zeros when the class has no access fallback
+  /// Synchronous oplog writes the log did not acknowledge within its timeout (failed or degraded
+  /// to async by on_timeout); 0 without a sync oplog.
+  std::uint64_t oplog_timeouts = 0;
 };
 
 struct ChannelResult {

@@ -54,6 +54,10 @@ struct DataClassSpec {
   bool lossable = false;
   /// Can it be rebuilt after loss (a password can be reset)?
   bool recoverable = false;
+  /// Local service time of one read / one write at a DC (op latency; WorkloadDataClass has the
+  /// defaults' sources).
+  sim::Distribution read_time = sim::Distribution::constant(300'000);    // 0.3 ms
+  sim::Distribution write_time = sim::Distribution::constant(1'000'000);  // 1 ms
 };
 
 enum class ChannelType : std::uint8_t { kMysqlReplication, kMq };
@@ -126,14 +130,34 @@ enum class OplogPlacement : std::uint8_t {
   kRemote,            ///< in another city: survives losing the DC
 };
 
+enum class OplogWrite : std::uint8_t {
+  kAsync,  ///< the op does not wait for the log
+  kSync,   ///< the op's commit is acknowledged once the log has acknowledged the entry
+};
+enum class OplogTimeout : std::uint8_t {
+  kFail,   ///< the op fails (nothing acknowledged is missing from the log)
+  kAsync,  ///< the write is acknowledged now and logged when the path allows (counted)
+};
+
 /// Step 4.3, operation logging: every committed write of `data_class` is logged at `placement`;
 /// `reconcile_delay` after a destructive fault heals, reconciliation replays the surviving logs
 /// into the stores (missing or divergent rows), at `reconcile_rate_per_s` rows per second.
+///
+/// `write = sync`: the client's commit is acknowledged only once the log has stored the entry and said
+/// so: for a local placement after the log's write (the class's write_time), for a remote one
+/// after the entry's trip to the log's DC, the log's write there and the ack's trip back. A log
+/// that has not acknowledged within `timeout` (its path cut, a queue on the link) fails the op or
+/// degrades the write to async, as `on_timeout` says (counted either way).
 struct OplogSpec {
   DataClassId data_class;
   OplogPlacement placement = OplogPlacement::kRemote;
   /// kRemote: where the log lives; none = the next DC (by id) after the writing one.
   std::optional<DcId> remote_dc;
+  OplogWrite write = OplogWrite::kAsync;
+  sim::Duration timeout{1'000'000'000};  // 1 s
+  OplogTimeout on_timeout = OplogTimeout::kFail;
+  /// Bytes of the log's ack on the wire (sync, remote).
+  std::uint32_t ack_bytes = 64;
   sim::Duration reconcile_delay{300'000'000'000};  // 5 min
   double reconcile_rate_per_s = 1000;
 };
@@ -225,12 +249,16 @@ struct ScenarioSpec {
 const char* to_string(ChannelType type);  ///< "mysql_replication", "mq"
 const char* to_string(SyncMode mode);     ///< "local", "channels", "regenerate"
 const char* to_string(OplogPlacement p);  ///< "server", "local_independent", "remote"
+const char* to_string(OplogWrite w);      ///< "async", "sync"
+const char* to_string(OplogTimeout t);    ///< "fail", "async"
 const char* to_string(FaultType type);    ///< "dc_outage", "dc_loss", "db_loss", "link_down",
                                           ///< "link_degrade", "partition", "channel_stop",
                                           ///< "broker_crash", "consumer_crash"
 /// Parsers for the names above. Throw InvalidArgument naming the bad value and the allowed ones.
 ChannelType parse_channel_type(const std::string& name);
 OplogPlacement parse_oplog_placement(const std::string& name);
+OplogWrite parse_oplog_write(const std::string& name);
+OplogTimeout parse_oplog_timeout(const std::string& name);
 FaultType parse_fault_type(const std::string& name);
 
 }  // namespace geodes::models

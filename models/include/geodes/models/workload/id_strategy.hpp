@@ -7,7 +7,11 @@
 //                   over the network (authority()); when it cannot, the entity cannot be created.
 //   segments        each DC owns disjoint segments of `segment_size` ids, interleaved: DC d's j-th
 //                   segment is segment number j * dc_count + d, holding ids
-//                   seg * size + 1 .. (seg + 1) * size. No coordination, never a collision.
+//                   seg * size + 1 .. (seg + 1) * size. Never a collision. With `segment_dc`, the
+//                   segments are handed out by a segment table in that DC (Meituan Leaf's segment
+//                   mode): a DC that starts a new segment must reach it (refill_authority()), so
+//                   one id in `segment_size` costs a round trip there; without it every DC keeps
+//                   its own table (no coordination).
 //   snowflake       Twitter's layout: (tick << (dc_bits + sequence_bits)) | (worker <<
 //   sequence_bits)
 //                   | sequence, where tick = now / `tick` (1 ms) since the start of the run, worker
@@ -60,6 +64,8 @@ struct IdStrategyParams {
   DcId central_dc;
   /// segments: ids per segment (>= 1).
   std::uint64_t segment_size = 1000;
+  /// segments: the DC whose segment table hands out segments; none: each DC its own.
+  std::optional<DcId> segment_dc;
   /// snowflake: field widths; time_bits + dc_bits + sequence_bits <= 63 (ids stay positive as
   /// signed 64-bit integers, as Twitter's do). Defaults are Twitter's 41/10/12.
   int time_bits = 41;
@@ -90,6 +96,9 @@ class IdAllocator {
 
   /// The DC that must be reached to draw an id (central), or nullopt when every DC draws locally.
   [[nodiscard]] std::optional<DcId> authority() const;
+  /// The DC that must be reached for the next id drawn at `dc`: authority() for central; for
+  /// segments with a segment_dc, that DC when `dc` must start a new segment; else nullopt.
+  [[nodiscard]] std::optional<DcId> must_reach(DcId dc) const;
 
   /// Draws the id of an entity created at `dc` at `now` and records it. For central, `dc` is
   /// ignored (the caller has reached authority()). REQUIRES: dc < dc_count, now >= 0.

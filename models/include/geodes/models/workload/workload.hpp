@@ -11,18 +11,39 @@
 // in id order; see BusinessParams::zipf_exponent).
 //
 // An op, from its arrival:
-//   1. attempt: the serving DC is the GSLB's route for the user's home DC. If it is down, the
-//      attempt fails dc_down at once. Otherwise the business's steps run there (business.hpp).
-//      Local steps take no simulated time; an API call to another DC (central id allocator,
-//      stock lender) takes its round trip, after which the op continues, provided the serving DC
-//      is still up. The attempt's deadline is its start + client.timeout: a call that would answer
-//      later, or never (the other DC down or unreachable), fails the attempt `timeout` at the
-//      deadline. Effects already made stay made (a timed-out register may have used an id).
+//   1. attempt: the serving DC is the GSLB's route for the user's home DC (or, for a roaming op,
+//      the DC it roams to). If it is down, the attempt fails dc_down at once. Otherwise the
+//      business's steps run there (business.hpp). The attempt's deadline is its start +
+//      client.timeout: a wait that would end later, or never (a DC down or unreachable, an ack
+//      that never comes), fails the attempt `timeout` at the deadline. Effects already made stay
+//      made (a timed-out register may have used an id).
 //   2. retry: an attempt that failed dc_down or timeout is retried after
 //      backoff * backoff_multiplier^(k-1) (k = the failed attempt's number), at most max_retries
 //      times, routed afresh each time (so a retry may reach the failover DC).
 //   3. outcome: the op's final result goes to the built-in counters (per business, per serving
-//      DC), the engine's fingerprint, and the OutcomeSink.
+//      DC), the engine's fingerprint, and the OutcomeSink, with its start (arrival) and end (when
+//      the client learnt the result): for a succeeded op, end - start is its *latency*.
+//
+// Time: what an op waits for (DESIGN.md "Op latency"), as it happens in the simulation.
+//   * Local service: a read costs the data class's read_time, a write, an upsert or a decrement
+//     its write_time, a session check its read_time (plus write_time when the session must be
+//     created), an id allocation nothing locally. An attempt pays the service time of a run of
+//     local steps (up to the next allocate_id) in one wait; the steps then take effect in order at
+//     its end, so a run of k local steps costs one engine event, not k. Latency is the same as
+//     paying each step in turn; only the instants at which reads look and writes commit move to
+//     the end of the run.
+//   * Acknowledgement: a commit the DataAccess does not acknowledge at once (a semi-sync channel
+//     waiting for its replica's ack, a synchronous oplog waiting for the log) holds the op until
+//     it is settled (CommitWaiter), or fails it at the deadline; a failed settlement (a sync oplog
+//     that timed out with on_timeout = fail) fails the attempt `timeout`.
+//   * Remote calls: a central id allocator or a segment refill in another DC, a stock lender (its
+//     round trip plus the lender's write_time), an access-fallback call (its round trip plus the
+//     owner's read_time, bounded by the fallback's timeout).
+//   * Off home: an attempt served at a DC other than the user's home (roaming, or after a GSLB
+//     failover) pays the user's one-way access latency to that DC before its first step and
+//     back after its last (DataAccess::access_latency).
+//   * Failed attempts, their timeouts and the backoff before a retry are part of the op's time.
+//
 // A register op takes the next unused user id on arrival (a new person, homed by the routing
 // rule); it becomes a registered user (with the new id as account) if the op succeeds. A failed
 // register's id is never used again (that person gave up; reusing it would pile every retry onto
@@ -65,6 +86,7 @@
 #include "geodes/models/workload/op_outcome.hpp"
 #include "geodes/models/workload/user_routing.hpp"
 #include "geodes/models/workload/zipf.hpp"
+#include "geodes/sim/distribution.hpp"
 #include "geodes/sim/engine.hpp"
 #include "geodes/sim/histogram.hpp"
 #include "geodes/sim/rng.hpp"
@@ -80,6 +102,12 @@ struct WorkloadDataClass {
   std::optional<IdStrategyParams> id_strategy;
   /// The real-time bound reads are judged against (stale_reads); Duration::max() = none.
   sim::Duration bound = sim::Duration::zero();
+  /// Local service time of one read and one write of this class at the serving DC, in ns.
+  /// Defaults from REFERENCE.md "Local service times": an InnoDB primary-key read in the same DC
+  /// 0.1-0.5 ms, a durable single-row commit (sync_binlog=1, innodb_flush_log_at_trx_commit=1,
+  /// SSD) 0.5-2 ms.
+  sim::Distribution read_time = sim::Distribution::constant(300'000);    // 0.3 ms
+  sim::Distribution write_time = sim::Distribution::constant(1'000'000);  // 1 ms
 };
 
 /// Access fallback (DOMAIN.md step 4.2, "sync + access"): a read step of `data_class` that finds
@@ -89,7 +117,8 @@ struct FallbackParams {
   /// false: the owner is the user's home DC (the routing rule); true: always `owner`.
   bool fixed_owner = false;
   DcId owner;
-  /// A call not answered within this fails the read as a miss.
+  /// A call not answered within this (round trip plus the owner's read time) fails the read as
+  /// a miss.
   sim::Duration timeout{1'000'000'000};  // 1 s
 };
 
@@ -149,7 +178,7 @@ struct FallbackCounts {
   std::uint64_t not_found = 0;    ///< the owner had none either
   std::uint64_t owner_down = 0;   ///< the owner DC was down (refused at once)
   std::uint64_t unreachable = 0;  ///< the path was cut or the answer later than the timeout
-  sim::Histogram latency_ns;      ///< round trips of answered calls
+  sim::Histogram latency_ns;      ///< answered calls: round trip plus the owner's read time
 };
 
 struct WorkloadStats {
@@ -159,7 +188,7 @@ struct WorkloadStats {
   std::uint64_t peak_in_flight = 0;
 };
 
-class Workload {
+class Workload final : public CommitWaiter {
  public:
   /// Throws InvalidArgument naming the parameter (and the business by name) on: no businesses;
   /// an empty or duplicate business name; a business without steps; a zipf_exponent < 0; a step
@@ -175,7 +204,7 @@ class Workload {
   /// REQUIRES: engine and access outlive the workload.
   Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams& params,
            std::size_t dc_count, std::uint64_t seed);
-  ~Workload();
+  ~Workload() override;
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
 
@@ -190,6 +219,10 @@ class Workload {
   /// business acting for existing users, `user` picks the user (default: a Zipf draw); a
   /// registering business ignores it. Returns false if the op was dropped (see the file comment).
   bool submit(BusinessId business, std::optional<std::uint64_t> user = std::nullopt);
+
+  /// A commit that was not acknowledged at once is settled (CommitWaiter): the op waiting for it
+  /// goes on (or fails `timeout` when `acknowledged` is false) in an event of its own, now.
+  void commit_settled(std::uint64_t ticket, bool acknowledged) override;
 
   /// Fault notifications for the GSLB (the System calls these when a DC outage starts / ends).
   void dc_down(DcId dc) { gslb_.dc_down(dc); }
@@ -242,16 +275,44 @@ class Workload {
     sim::Time deadline;
     std::uint32_t attempts = 0;
     std::uint32_t step = 0;
+    std::uint32_t paid = 0;  // steps [step, paid) have had their local service time paid
+    std::uint32_t self = 0;  // this op's index in ops_
+    // Identifies the acknowledgement being waited for; bumped when a wait ends and kept when the
+    // slot is reused, so a late settlement never reaches a later wait.
+    std::uint32_t wait_serial = 0;
     std::uint64_t new_id = 0;
     bool roaming = false;
-    DcId roam_dc;  // where a roaming op asks to be served
+    DcId roam_dc;                 // where a roaming op asks to be served
+    bool inbound = false;         // the off-home access leg to the serving DC is still to pay
+    bool returned = false;        // the off-home reply leg has been paid
+    bool creating_session = false;  // a session step is re-entered to create the session
+    bool waiting = false;         // waiting for a commit to be acknowledged
+    sim::EventHandle deadline_timer;  // while waiting
+    sim::Time not_before;             // while waiting: the op goes on no earlier than this
   };
   // What one step did: continue now, continue after `wait`, or fail with `cause` (after `wait`).
   // `no_answer`: a call that will never return; the attempt times out at its deadline.
+  // `await_ack`: a commit not acknowledged yet; the op continues when it is settled.
+  // `repeat`: run the same step again after `wait` (a session step creating the session).
   struct StepResult {
     FailureCause cause = FailureCause::kNone;
     sim::Duration wait;
     bool no_answer = false;
+    bool await_ack = false;
+    bool repeat = false;
+    /// Fails (or, with kNone, goes on) after `wait`.
+    static StepResult after(FailureCause cause, sim::Duration wait = sim::Duration::zero()) {
+      StepResult r;
+      r.cause = cause;
+      r.wait = wait;
+      return r;
+    }
+    /// A call that will never be answered.
+    static StepResult never() {
+      StepResult r;
+      r.no_answer = true;
+      return r;
+    }
   };
 
   void on_arrival(BusinessId b);
@@ -260,6 +321,13 @@ class Workload {
   void start_attempt(std::uint32_t op);
   void run_steps(std::uint32_t op);
   void resume(std::uint32_t op);
+  void reply(std::uint32_t op);
+  void wait_then(std::uint32_t op, sim::Duration wait, FailureCause cause);
+  void await_ack(std::uint32_t op);
+  void ack_deadline(std::uint32_t op);
+  [[nodiscard]] sim::Duration local_time(const Step& step);
+  [[nodiscard]] sim::Duration draw(const sim::Distribution& d, DataClassId cls);
+  [[nodiscard]] sim::Duration access_latency(DcId home, DcId dc) const;
   StepResult run_step(Op& op, const Step& step);
   StepResult allocate_id(Op& op, const Step& step);
   StepResult read(Op& op, const Step& step);
@@ -271,7 +339,7 @@ class Workload {
   void fail_attempt(std::uint32_t op, FailureCause cause);
   void finish(std::uint32_t op, FailureCause cause);
   [[nodiscard]] std::uint64_t key_of(const Op& op, const Step& step, DcId dc) const;
-  CommitResult commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
+  CommitResult commit(const Op& op, DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
                       std::uint64_t value);
   [[nodiscard]] OpOutcome outcome(const Op& op, FailureCause cause) const;
   std::uint64_t register_user(std::uint64_t account);
@@ -283,6 +351,8 @@ class Workload {
   UserRouting routing_;
   Gslb gslb_;
   std::vector<std::unique_ptr<IdAllocator>> allocators_;  // per data class; null without strategy
+  std::vector<sim::Rng> service_rngs_;                    // per data class: service time draws
+  std::vector<sim::Duration> access_latency_;             // [home * dc_count + dc], one way
   std::vector<Business> businesses_;
   std::vector<User> users_;             // by user id, up to the highest id handed out
   std::vector<std::uint64_t> by_rank_;  // registered users in registration order
