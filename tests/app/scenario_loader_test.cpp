@@ -265,6 +265,38 @@ const std::vector<Mistake> kMistakes = {
      "does not start with a number",
      {"duration=ten"}},
     {"override_without_equals", "", "", 0, 0, "", "expected key.path=value", {"duration"}},
+    {"negative_read_time",
+     "",
+     "",
+     0,
+     0,
+     "data.accounts.read_time",
+     "negative",
+     {"data.accounts.read_time=-1ms"}},
+    {"unknown_oplog_write_mode",
+     "",
+     "",
+     0,
+     0,
+     "exceptions.oplog.accounts.write",
+     "allowed: async, sync",
+     {"exceptions.oplog.accounts={placement: remote, write: sometimes}"}},
+    {"oplog_timeout_without_sync",
+     "",
+     "",
+     0,
+     0,
+     "exceptions.oplog.accounts.timeout",
+     "applies to write: sync only",
+     {"exceptions.oplog.accounts={placement: remote, timeout: 1s}"}},
+    {"segment_table_in_unknown_dc",
+     "",
+     "",
+     0,
+     0,
+     "data.accounts.id_strategy.dc",
+     "is not a datacenter",
+     {"data.accounts.id_strategy={kind: segments, dc: nowhere}"}},
     {"override_index_out_of_range",
      "",
      "",
@@ -484,6 +516,35 @@ TEST(ScenarioLoader, OverridesMayAddSectionsTheFileLeftToDefaults) {
   EXPECT_EQ(s.spec.workload.gslb.detection_delay, sim::Duration(10'000'000'000));
   ASSERT_EQ(s.spec.exceptions.access_fallback.size(), 1u);
   EXPECT_EQ(s.spec.exceptions.access_fallback[0].links.size(), 1u);
+}
+
+TEST(ScenarioLoader, ServiceTimesSyncOplogsAndSegmentTablesReachTheSpec) {
+  const LoadedScenario s = load_scenario_text(
+      kBase, "s.yaml",
+      {"data.accounts.read_time=0.5ms", "data.accounts.write_time=exp(2ms)",
+       "data.accounts.id_strategy={kind: segments, segment_size: 50, dc: sh}",
+       "exceptions.oplog.accounts={placement: remote, write: sync, timeout: 200ms, "
+       "on_timeout: async, ack_size: 100B}"});
+  const models::DataClassSpec& accounts = s.spec.data[0];
+  EXPECT_DOUBLE_EQ(accounts.read_time.mean(), 500'000);
+  EXPECT_DOUBLE_EQ(accounts.write_time.mean(), 2'000'000);
+  ASSERT_TRUE(accounts.id_strategy.has_value());
+  ASSERT_TRUE(accounts.id_strategy->segment_dc.has_value());
+  EXPECT_EQ(accounts.id_strategy->segment_dc->value, 1u);
+  EXPECT_EQ(accounts.id_strategy->segment_size, 50u);
+  ASSERT_EQ(s.spec.exceptions.oplogs.size(), 1u);
+  const models::OplogSpec& log = s.spec.exceptions.oplogs[0];
+  EXPECT_EQ(log.write, models::OplogWrite::kSync);
+  EXPECT_EQ(log.timeout, sim::Duration(200'000'000));
+  EXPECT_EQ(log.on_timeout, models::OplogTimeout::kAsync);
+  EXPECT_EQ(log.ack_bytes, 100u);
+  // The defaults: REFERENCE.md's 0.3 ms read and 1 ms durable commit, an async log.
+  EXPECT_DOUBLE_EQ(s.spec.data[1].read_time.mean(), 300'000);
+  EXPECT_DOUBLE_EQ(s.spec.data[1].write_time.mean(), 1'000'000);
+  EXPECT_EQ(load_scenario_text(kBase, "s.yaml", {"exceptions.oplog.accounts=remote"})
+                .spec.exceptions.oplogs[0]
+                .write,
+            models::OplogWrite::kAsync);
 }
 
 TEST(ScenarioLoader, AnAliasBombIsRefusedBeforeItExpands) {

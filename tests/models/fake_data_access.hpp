@@ -33,7 +33,7 @@ class FakeDataAccess : public DataAccess {
   bool dc_up(DcId dc) const override { return up_[dc.value]; }
 
   CommitResult commit(DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
-                      std::uint64_t value, std::uint64_t /*ticket*/) override {
+                      std::uint64_t value, std::uint64_t ticket) override {
     ++commits_;
     Write w;
     w.key = key;
@@ -49,7 +49,17 @@ class FakeDataAccess : public DataAccess {
     w.version = clocks_[dc.value].next(engine_.now());
     const ApplyResult r = stores_[dc.value][cls.value].commit(w, engine_.now());
     if (r == ApplyResult::kApplied) pending_.push_back({dc, cls, w});
-    return {r, w.version};
+    CommitResult out{r, w.version};
+    if (r == ApplyResult::kApplied && hold_acks_) {
+      out.acknowledged = false;
+      tickets_.push_back(ticket);
+    }
+    return out;
+  }
+
+  void set_commit_waiter(CommitWaiter* waiter) override { waiter_ = waiter; }
+  [[nodiscard]] sim::Duration access_latency(DcId home, DcId dc) const override {
+    return home == dc ? sim::Duration::zero() : access_latency_;
   }
 
   const Row* read(DcId dc, DataClassId cls, std::uint64_t key) const override {
@@ -90,6 +100,13 @@ class FakeDataAccess : public DataAccess {
   }
 
   void set_up(DcId dc, bool up) { up_[dc.value] = up; }
+  // Commits are acknowledged only when the test settles them (a semi-sync replica, a sync log).
+  void hold_acks(bool hold) { hold_acks_ = hold; }
+  [[nodiscard]] const std::vector<std::uint64_t>& held_tickets() const { return tickets_; }
+  void settle(std::size_t i, bool acknowledged) {
+    waiter_->commit_settled(tickets_.at(i), acknowledged);
+  }
+  void set_access_latency(sim::Duration d) { access_latency_ = d; }
   void set_rtt(sim::Duration rtt) { rtt_ = rtt; }
   void cut(DcId from, DcId to) { cut_.insert({from.value, to.value}); }
   Store& store(DcId dc, DataClassId cls) { return stores_[dc.value][cls.value]; }
@@ -110,6 +127,10 @@ class FakeDataAccess : public DataAccess {
   std::vector<Pending> pending_;
   std::set<std::pair<std::uint32_t, std::uint32_t>> cut_;
   sim::Duration rtt_{40'000'000};  // 40 ms
+  sim::Duration access_latency_;  // one way between two DCs; tests set it
+  bool hold_acks_ = false;
+  std::vector<std::uint64_t> tickets_;
+  CommitWaiter* waiter_ = nullptr;
   std::uint64_t preload_seq_ = 0;
   std::uint64_t commits_ = 0;
   std::uint64_t calls_ = 0;

@@ -120,6 +120,26 @@ TEST(IdStrategyTest, SegmentsAreInterleavedBlocksOwnedByOneDcEach) {
   EXPECT_EQ(dc1, (std::vector<std::uint64_t>{4, 5, 6, 10}));
 }
 
+TEST(IdStrategyTest, ASegmentTableInOneDcMustBeReachedOncePerSegmentFromTheOthers) {
+  IdStrategyParams p = strategy(IdStrategyKind::kSegments);
+  p.segment_size = 3;
+  p.segment_dc = DcId{1};
+  IdAllocator a("accounts", p, 2, 1);
+  std::vector<bool> reach;
+  for (int i = 0; i < 7; ++i) {
+    reach.push_back(a.must_reach(DcId{0}).has_value());
+    a.allocate(DcId{0}, Time::zero());
+  }
+  // A new segment at ids 1, 4 and 7 of DC 0: those three ask DC 1's table.
+  EXPECT_EQ(reach, (std::vector<bool>{true, false, false, true, false, false, true}));
+  EXPECT_EQ(a.must_reach(DcId{1}), DcId{1}) << "DC 1 asks itself: local";
+  p.segment_dc.reset();
+  EXPECT_FALSE(IdAllocator("accounts", p, 2, 1).must_reach(DcId{0}).has_value());
+  IdStrategyParams central = strategy(IdStrategyKind::kCentral);
+  central.central_dc = DcId{1};
+  EXPECT_EQ(IdAllocator("accounts", central, 2, 1).must_reach(DcId{0}), DcId{1});
+}
+
 TEST(IdStrategyTest, SnowflakeNeverCollidesAcrossDcsEvenWhenTheSequenceOverflows) {
   IdStrategyParams p = strategy(IdStrategyKind::kSnowflake);
   p.sequence_bits = 3;  // 8 ids per tick; 20 per tick are drawn, so ticks are borrowed

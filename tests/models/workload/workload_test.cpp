@@ -93,8 +93,10 @@ WorkloadParams base_params() {
 
 class WorkloadTest : public ::testing::Test {
  protected:
-  void make(const WorkloadParams& p, std::uint64_t seed = 1) {
+  void make(const WorkloadParams& p, std::uint64_t seed = 1,
+            Duration access_latency = Duration::zero()) {
     data_ = std::make_unique<FakeDataAccess>(engine_, 2, p.data_classes.size());
+    data_->set_access_latency(access_latency);
     workload_ = std::make_unique<Workload>(engine_, *data_, p, 2, seed);
     workload_->set_sink(&rec_);
     workload_->start();
@@ -704,6 +706,91 @@ TEST(BusinessTest, NamesRoundTripAndFactoriesBuildTheDocumentedSteps) {
   EXPECT_STREQ(to_string(FailureCause::kDcDown), "dc_down");
   EXPECT_TRUE(retriable(FailureCause::kTimeout));
   EXPECT_FALSE(retriable(FailureCause::kStale));
+}
+
+// --- op latency -------------------------------------------------------------------------------
+
+WorkloadParams timed_params() {
+  WorkloadParams p = base_params();
+  for (WorkloadDataClass& c : p.data_classes) {
+    c.read_time = sim::Distribution::constant(300'000);     // 0.3 ms
+    c.write_time = sim::Distribution::constant(1'000'000);  // 1 ms
+  }
+  return p;
+}
+
+TEST_F(WorkloadTest, ARunOfLocalStepsCostsTheSumOfTheirServiceTimesInOneEvent) {
+  make(timed_params());
+  const std::uint64_t before = engine_.events_executed();
+  const OpOutcome op = run_op(kLogin, 2);
+  ASSERT_TRUE(op.succeeded()) << to_string(op.cause);
+  EXPECT_EQ(op.end - op.start, 1'600'000_ns) << "two reads and the session's write";
+  EXPECT_EQ(engine_.events_executed() - before, 1u);
+  // The session was written at the end of that wait, not before it.
+  EXPECT_EQ(data_->store(kDc0, kSessions).find(workload_->account(2))->commit_time, op.end);
+}
+
+TEST_F(WorkloadTest, ASessionCreatedOnTheWayCostsItsWriteTime) {
+  make(timed_params());
+  // No session yet: check it (read), create it (write), then update the profile (write).
+  const OpOutcome first = run_op(kProfile, 3);
+  ASSERT_TRUE(first.succeeded());
+  EXPECT_EQ(first.end - first.start, 2'300'000_ns);
+  const OpOutcome second = run_op(kProfile, 3);
+  EXPECT_EQ(second.end - second.start, 1'300'000_ns) << "the session is there now";
+}
+
+TEST_F(WorkloadTest, AnOpServedOutsideItsHomeCityPaysTheAccessLegsBothWays) {
+  WorkloadParams p = timed_params();
+  p.gslb.detection_delay = 0_s;
+  make(p, 1, 15_ms);  // one way between the two cities
+  fail(kDc0);
+  advance(1_ms);                           // the GSLB moves DC 0's users at once
+  const OpOutcome op = run_op(kLogin, 2);  // homed in DC 0, served in DC 1
+  ASSERT_TRUE(op.succeeded());
+  EXPECT_EQ(op.dc, kDc1);
+  EXPECT_EQ(op.end - op.start, 15_ms + 1'600'000_ns + 15_ms);
+  const OpOutcome own = run_op(kLogin, 7);
+  EXPECT_EQ(own.end - own.start, 1'600'000_ns) << "DC 1's own user";
+}
+
+TEST_F(WorkloadTest, ACommitAcknowledgedLaterHoldsTheOpUntilItIsSettled) {
+  make(timed_params());
+  data_->hold_acks(true);
+  ASSERT_TRUE(workload_->submit(kChangePassword, 3));
+  advance(1_s);
+  // The session's commit is waiting for its acknowledgement; nothing else has happened.
+  ASSERT_EQ(data_->held_tickets().size(), 1u);
+  EXPECT_TRUE(rec_.ops.empty());
+  data_->settle(0, true);  // acknowledged at 1 s
+  advance(1_s);
+  ASSERT_EQ(data_->held_tickets().size(), 2u) << "then the password's commit waits too";
+  data_->settle(1, true);
+  advance(1_ms);
+  ASSERT_EQ(rec_.ops.size(), 1u);
+  EXPECT_TRUE(rec_.ops[0].succeeded());
+  EXPECT_EQ(rec_.ops[0].end, Time::zero() + 2_s);
+}
+
+TEST_F(WorkloadTest, AnAcknowledgementThatNeverComesTimesTheAttemptOutAndALateOneIsIgnored) {
+  WorkloadParams p = timed_params();
+  p.client.max_retries = 1;
+  make(p);
+  data_->hold_acks(true);
+  ASSERT_TRUE(workload_->submit(kChangePassword, 3));
+  advance(4_s);  // attempt 1 times out at 3 s; attempt 2 starts at 4 s
+  ASSERT_EQ(rec_.retries.size(), 1u);
+  EXPECT_EQ(rec_.retries[0].cause, FailureCause::kTimeout);
+  advance(2_ms);  // the session is there now: a read and the password's write
+  ASSERT_GE(data_->held_tickets().size(), 2u);
+  data_->settle(0, true);  // attempt 1's acknowledgement, too late: must not resume attempt 2
+  advance(1_ms);
+  EXPECT_TRUE(rec_.ops.empty());
+  data_->settle(data_->held_tickets().size() - 1, false);  // attempt 2's commit is refused
+  advance(1_ms);
+  ASSERT_EQ(rec_.ops.size(), 1u);
+  EXPECT_EQ(rec_.ops[0].cause, FailureCause::kTimeout);
+  EXPECT_EQ(rec_.ops[0].attempts, 2u);
 }
 
 }  // namespace
