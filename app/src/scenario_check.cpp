@@ -9,6 +9,7 @@
 
 #include "geodes/app/cli.hpp"
 #include "geodes/app/text_format.hpp"
+#include "geodes/models/system/latency_floor.hpp"
 #include "geodes/models/workload/business.hpp"
 #include "geodes/models/workload/id_strategy.hpp"
 #include "geodes/sim/names.hpp"
@@ -708,8 +709,14 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
     if (o.placement == models::OplogPlacement::kRemote) {
       where += o.remote_dc ? " in " + dc_name(s, *o.remote_dc) : std::string(" in the next DC");
     }
+    const std::string write =
+        o.write == models::OplogWrite::kSync
+            ? "; sync (the op waits for the log), after " + sim::format(o.timeout) + " " +
+                  (o.on_timeout == models::OplogTimeout::kFail ? "the op fails"
+                                                               : "degrade to async")
+            : std::string("; async");
     row(out, i == 0 ? "  oplog" : "", 20,
-        s.data[o.data_class.value].name + ": " + where + "; " + survives_text(o.placement) +
+        s.data[o.data_class.value].name + ": " + where + "; " + survives_text(o.placement) + write +
             "; reconciled " + sim::format(o.reconcile_delay) + " after a fault heals");
   }
   const models::CompensationSpec& comp = e.compensation;
@@ -717,6 +724,21 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
       "protect " + percent(comp.target_ratio) + " of users; per affected user: op failed " +
           num(comp.cost_op_failed) + ", data lost " + num(comp.cost_data_lost) + ", stale data " +
           num(comp.cost_stale_data) + ", forced re-login " + num(comp.cost_forced_relogin));
+
+  heading(out, "Cost. Op latency floor at the users' home DC (median links, no queues)");
+  out << "  " << pad_right("business", 20) << pad_right("at", 10) << pad_left("local", 10)
+      << pad_left("floor", 10) << "\n";
+  row(out, "  ", 2, "below each: +round trip on its path, when it is paid, the other DC: why");
+  for (const models::LatencyFloor& f : models::latency_floors(s)) {
+    out << "  " << pad_right(s.workload.businesses[f.business.value].name, 20)
+        << pad_right(dc_name(s, f.dc), 10) << pad_left(format_short_duration(f.local_ns), 10)
+        << pad_left(format_short_duration(f.floor_ns), 10) << "\n";
+    for (const models::RoundTrip& t : f.trips) {
+      row(out, "      ", 6,
+          "+" + format_short_duration(t.rtt_ns) + " " + models::when_text(t) + ", " +
+              dc_name(s, t.to) + ": " + t.what);
+    }
+  }
 
   heading(out, "Faults");
   if (s.faults.empty()) out << "  none\n";
@@ -809,7 +831,9 @@ std::string check_json(const LoadedScenario& scenario, const CheckReport& report
          {"bound_s", d.bound == sim::Duration::max() ? Json(nullptr) : Json(d.bound.seconds())},
          {"lossable", d.lossable},
          {"recoverable", d.recoverable},
-         {"updated", static_cast<bool>(updated[c])}});
+         {"updated", static_cast<bool>(updated[c])},
+         {"read_time", d.read_time.to_string(sim::Unit::kTime)},
+         {"write_time", d.write_time.to_string(sim::Unit::kTime)}});
   }
   j["data"] = data;
   Json channels = Json::array();
@@ -848,12 +872,18 @@ std::string check_json(const LoadedScenario& scenario, const CheckReport& report
   }
   Json oplogs = Json::array();
   for (const auto& o : s.exceptions.oplogs) {
-    oplogs.push_back({{"class", s.data[o.data_class.value].name},
-                      {"placement", models::to_string(o.placement)},
-                      {"remote_dc", o.remote_dc ? Json(dc_name(s, *o.remote_dc)) : Json(nullptr)},
-                      {"survives", survives_list(o.placement)},
-                      {"reconcile_delay_s", o.reconcile_delay.seconds()},
-                      {"reconcile_rate_per_s", o.reconcile_rate_per_s}});
+    oplogs.push_back(
+        {{"class", s.data[o.data_class.value].name},
+         {"placement", models::to_string(o.placement)},
+         {"remote_dc", o.remote_dc ? Json(dc_name(s, *o.remote_dc)) : Json(nullptr)},
+         {"survives", survives_list(o.placement)},
+         {"reconcile_delay_s", o.reconcile_delay.seconds()},
+         {"reconcile_rate_per_s", o.reconcile_rate_per_s},
+         {"write", models::to_string(o.write)},
+         {"timeout_s",
+          o.write == models::OplogWrite::kSync ? Json(o.timeout.seconds()) : Json(nullptr)},
+         {"on_timeout", o.write == models::OplogWrite::kSync ? Json(models::to_string(o.on_timeout))
+                                                             : Json(nullptr)}});
   }
   const models::CompensationSpec& comp = s.exceptions.compensation;
   j["exceptions"] = {{"access_fallback", fallbacks},
@@ -864,6 +894,23 @@ std::string check_json(const LoadedScenario& scenario, const CheckReport& report
                        {"data_lost", comp.cost_data_lost},
                        {"stale_data", comp.cost_stale_data},
                        {"forced_relogin", comp.cost_forced_relogin}}}};
+  Json latency = Json::array();
+  for (const models::LatencyFloor& f : models::latency_floors(s)) {
+    Json trips = Json::array();
+    for (const models::RoundTrip& t : f.trips) {
+      trips.push_back({{"what", t.what},
+                       {"to", dc_name(s, t.to)},
+                       {"rtt_ms", t.rtt_ns / 1e6},
+                       {"when", models::when_text(t)},
+                       {"per_op", t.per_op}});
+    }
+    latency.push_back({{"business", s.workload.businesses[f.business.value].name},
+                       {"dc", dc_name(s, f.dc)},
+                       {"local_ms", f.local_ns / 1e6},
+                       {"floor_ms", f.floor_ns / 1e6},
+                       {"round_trips", trips}});
+  }
+  j["latency"] = latency;
   Json faults = Json::array();
   for (const models::FaultSpec& f : s.faults) {
     Json x = {

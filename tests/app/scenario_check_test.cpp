@@ -442,9 +442,12 @@ TEST(CheckCommand, JsonHasAStableShape) {
   for (const auto& [k, v] : j.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"scenario", "origin", "description", "ok", "errors",
                                             "warnings", "run", "datacenters", "links", "businesses",
-                                            "data", "channels", "sync", "exceptions", "faults",
-                                            "findings"}));
+                                            "data", "channels", "sync", "exceptions", "latency",
+                                            "faults", "findings"}));
   EXPECT_EQ(j["scenario"], "shared_fate_single_link");
+  const auto& floor = j["latency"][0];
+  EXPECT_EQ(floor["business"], j["businesses"][0]["name"]);
+  EXPECT_GE(floor["floor_ms"].get<double>(), floor["local_ms"].get<double>());
   EXPECT_EQ(j["ok"], true);
   EXPECT_EQ(j["warnings"], 1);
   EXPECT_EQ(j["findings"][0]["rule"], "shared_fate");
@@ -453,6 +456,28 @@ TEST(CheckCommand, JsonHasAStableShape) {
   // Same input, same bytes.
   EXPECT_EQ(cli({"check", source_file("scenarios/shared_fate_single_link.yaml"), "--json"}).out,
             o.out);
+}
+
+TEST(CheckCommand, TheCostSectionShowsEachSafeguardsRoundTripAndTheFloorItImplies) {
+  const Outcome async = cli({"check"});
+  const Outcome semi = cli({"check", "--set", "channels.mysql_main.mode=semi_sync", "--json"});
+  ASSERT_EQ(async.code, kExitOk) << async.err;
+  ASSERT_EQ(semi.code, kExitOk) << semi.err;
+  EXPECT_NE(async.out.find("Cost. Op latency floor"), std::string::npos) << async.out;
+  const auto j = nlohmann::ordered_json::parse(semi.out);
+  bool found = false;
+  for (const auto& f : j["latency"]) {
+    if (f["business"] != "register") continue;
+    for (const auto& t : f["round_trips"]) {
+      if (t["when"] != "every op") continue;
+      found = true;
+      // Two inserts (accounts, passwords), each waiting for the ack over the 14 ms line.
+      EXPECT_NE(t["what"].get<std::string>().find("semi-sync ack"), std::string::npos);
+      EXPECT_NEAR(t["rtt_ms"].get<double>(), 28.0, 0.01);
+    }
+    EXPECT_NEAR(f["floor_ms"].get<double>(), f["local_ms"].get<double>() + 2 * 28.0, 0.02);
+  }
+  EXPECT_TRUE(found);
 }
 
 TEST(CheckCommand, JsonOfAScenarioThatDoesNotLoadListsTheDiagnostics) {
