@@ -51,6 +51,19 @@ const sim::Histogram& find_lag(const Run& run, const std::string& data_class,
   throw InvalidArgument("no data class '" + data_class + "' in these results");
 }
 
+const sim::Histogram& find_latency(const Run& run, const std::string& business,
+                                   const std::optional<std::string>& dc) {
+  for (const models::BusinessResult& b : run.results.businesses) {
+    if (b.name != business) continue;
+    if (!dc) return b.latency_ns;
+    for (const models::DcLatencyResult& d : b.by_dc) {
+      if (d.dc == *dc) return d.latency_ns;
+    }
+    throw InvalidArgument("business '" + business + "' has no serving DC '" + *dc + "'");
+  }
+  throw InvalidArgument("no business '" + business + "' in these results");
+}
+
 py::dict scenario_info(const app::LoadedScenario& s) {
   py::dict d;
   d["name"] = s.spec.name;
@@ -147,6 +160,13 @@ void register_run(py::module_& m) {
           },
           py::arg("data_class"), py::arg("dc") = std::nullopt,
           "The lag histogram (ns) of a data class, merged over replicas or at one replica DC.")
+      .def(
+          "latency_histogram",
+          [](const Run& r, const std::string& business, const std::optional<std::string>& dc) {
+            return find_latency(r, business, dc);
+          },
+          py::arg("business"), py::arg("dc") = std::nullopt,
+          "The op latency histogram (ns) of a business, over every serving DC or at one DC.")
       .def(
           "channel_lag_histogram",
           [](const Run& r, const std::string& name) {

@@ -18,17 +18,24 @@ import pandas as pd
 from geodes import _core
 from geodes.scenario import Scenario, ScenarioSource, load_scenario
 
-__all__ = ["LagHistogram", "Results", "ResultsFile", "open_results", "run"]
+__all__ = ["Histogram", "LagHistogram", "Results", "ResultsFile", "open_results", "run"]
 
 
 class LagHistogram:
-    """A lag histogram in nanoseconds: bucket bounds and counts, with quantiles within 1%."""
+    """A histogram of durations in nanoseconds: a lag, or an op latency.
 
-    def __init__(self, lower: np.ndarray, upper: np.ndarray, count: np.ndarray) -> None:
+    Bucket bounds and counts, with quantiles within 1%. ``quantity`` names what it holds
+    (``lag``, ``latency``).
+    """
+
+    def __init__(
+        self, lower: np.ndarray, upper: np.ndarray, count: np.ndarray, quantity: str = "lag"
+    ) -> None:
         """Build from bucket arrays (values in [lower, upper] were seen count times)."""
         self.lower = np.asarray(lower, dtype=np.int64)
         self.upper = np.asarray(upper, dtype=np.int64)
         self.count = np.asarray(count, dtype=np.uint64)
+        self.quantity = quantity
 
     @property
     def total(self) -> int:
@@ -44,14 +51,23 @@ class LagHistogram:
         return float((self.lower[i] + self.upper[i]) / 2) / 1e6
 
     def cdf(self) -> pd.DataFrame:
-        """Return the empirical CDF: columns ``lag_ms`` (bucket upper bound) and ``fraction``."""
+        """Return the empirical CDF: columns ``<quantity>_ms`` and ``fraction``.
+
+        ``<quantity>_ms`` (``lag_ms``, ``latency_ms``) is each bucket's upper bound.
+        """
         total = max(self.total, 1)
-        return pd.DataFrame({"lag_ms": self.upper / 1e6, "fraction": np.cumsum(self.count) / total})
+        return pd.DataFrame(
+            {f"{self.quantity}_ms": self.upper / 1e6, "fraction": np.cumsum(self.count) / total}
+        )
 
 
-def _histogram(h: Any) -> LagHistogram:
+#: What each design costs: op latency histograms are LagHistograms of ``latency``.
+Histogram = LagHistogram
+
+
+def _histogram(h: Any, quantity: str = "lag") -> LagHistogram:
     lower, upper, count = h.buckets()
-    return LagHistogram(lower, upper, count)
+    return LagHistogram(lower, upper, count, quantity)
 
 
 class _Tables:
@@ -60,9 +76,20 @@ class _Tables:
     summary: dict[str, Any]
 
     def businesses(self) -> pd.DataFrame:
-        """One row per business: attempted, succeeded, success_ratio, rto_s, cost, ..."""
-        rows = [{"business": k, **_flat(v)} for k, v in self.summary["businesses"].items()]
-        return pd.DataFrame(rows).set_index("business")
+        """One row per business: attempted, succeeded, success_ratio, rto_s, cost, latency, ...
+
+        Also the failures by cause and the op latency (``latency_ms.mean``, ``latency_ms.p50``,
+        ``latency_ms.p99``, ``latency_ms.p999``, ``latency_ms.max``; NaN without succeeded ops).
+        Per serving DC: :meth:`latency` with ``dc``.
+        """
+        rows = [
+            {"business": k, **_flat({x: y for x, y in v.items() if x != "by_dc"})}
+            for k, v in self.summary["businesses"].items()
+        ]
+        frame = pd.DataFrame(rows).set_index("business")
+        for column in [c for c in frame.columns if c.startswith("latency_ms.")]:
+            frame[column] = frame[column].astype(float)  # null (no succeeded op) becomes NaN
+        return frame
 
     def data(self) -> pd.DataFrame:
         """One row per data class: writes, lag (ms), loss and inconsistency counts."""
@@ -120,6 +147,13 @@ class Results(_Tables):
     def lag(self, data_class: str, dc: str | None = None) -> LagHistogram:
         """Return a data class's lag (first arrival over its channels), merged or at one DC."""
         return _histogram(self._core.lag_histogram(data_class, dc))
+
+    def latency(self, business: str, dc: str | None = None) -> LagHistogram:
+        """Return a business's op latency, over every serving DC or at serving DC ``dc``.
+
+        Succeeded ops after the warm-up, from the first attempt to the reply (docs/results.md).
+        """
+        return _histogram(self._core.latency_histogram(business, dc), "latency")
 
     def channel_lag(self, channel: str) -> LagHistogram:
         """One channel instance's lag histogram."""
@@ -230,6 +264,24 @@ class ResultsFile(_Tables):
                 return _merge(tables)
         raise KeyError(f"no data class {data_class!r} in {self.path}")
 
+    def latency(self, business: str, dc: str | None = None) -> LagHistogram:
+        """Return a business's op latency histogram, over every serving DC or at DC ``dc``."""
+        import h5py
+
+        with h5py.File(self.path, "r") as f:
+            for key, group in f["latency"].items():
+                if _text(group.attrs.get("name", key)) != business:
+                    continue
+                tables = [
+                    ds[()]
+                    for k, ds in group.items()
+                    if dc is None or _text(ds.attrs.get("name", k)) == dc
+                ]
+                if dc is not None and not tables:
+                    raise KeyError(f"business {business!r} has no serving DC {dc!r}")
+                return _merge(tables, "latency")
+        raise KeyError(f"no business {business!r} in {self.path}")
+
     def channel_lag(self, channel: str) -> LagHistogram:
         """One channel instance's lag histogram."""
         import h5py
@@ -296,18 +348,21 @@ class ResultsFile(_Tables):
             )
 
 
-def _merge(tables: list[np.ndarray]) -> LagHistogram:
+def _merge(tables: list[np.ndarray], quantity: str = "lag") -> LagHistogram:
     """Histograms of one layout merge by adding counts over equal (lower, upper)."""
     rows = [t for t in tables if len(t)]
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
-        return LagHistogram(empty, empty, np.zeros(0, dtype=np.uint64))
+        return LagHistogram(empty, empty, np.zeros(0, dtype=np.uint64), quantity)
     frame = pd.DataFrame(
         {k: np.concatenate([t[k] for t in rows]) for k in ("lower", "upper", "count")}
     )
     merged = frame.groupby(["lower", "upper"], as_index=False, sort=True)["count"].sum()
     return LagHistogram(
-        merged["lower"].to_numpy(), merged["upper"].to_numpy(), merged["count"].to_numpy()
+        merged["lower"].to_numpy(),
+        merged["upper"].to_numpy(),
+        merged["count"].to_numpy(),
+        quantity,
     )
 
 

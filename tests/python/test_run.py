@@ -77,6 +77,34 @@ def test_lag_histograms_and_series_are_numpy_and_pandas(short_run):
     assert list(faults.columns) == ["type", "target", "start_s", "end_s", "detail"]
 
 
+def test_op_latency_is_a_histogram_per_business_and_serving_dc(short_run):
+    login = short_run.latency("login")
+    # Two local reads (0.3 ms each) and the session store's write (0.2 ms) at least.
+    assert login.quantile_ms(0.5) == pytest.approx(0.8, rel=0.01)
+    at_bj = short_run.latency("login", "bj")
+    at_sh = short_run.latency("login", "sh")
+    assert at_bj.total + at_sh.total == login.total
+    assert list(login.cdf().columns) == ["latency_ms", "fraction"]
+    b = short_run.businesses()
+    p99 = short_run.summary["businesses"]["login"]["latency_ms"]["p99"]
+    assert b.loc["login", "latency_ms.p99"] == p99
+    assert not any(c.startswith("by_dc") for c in b.columns)
+    assert "latency/login" in short_run.series_names
+    with pytest.raises(geodes.ScenarioError, match="no serving DC"):
+        short_run.latency("login", "nowhere")
+
+
+def test_semi_sync_costs_writers_a_round_trip_and_readers_nothing():
+    semi = geodes.run(overrides={**SHORT, "channels.mysql_main.mode": "semi_sync"})
+    base = geodes.run(overrides=SHORT)
+    # register inserts two rows over the 14 ms line (about 28 ms each); login writes no synced
+    # row, so its median stays where it was.
+    reg_semi = semi.latency("register").quantile_ms(0.5)
+    reg_base = base.latency("register").quantile_ms(0.5)
+    assert reg_semi - reg_base == pytest.approx(2 * 28.0, rel=0.1)
+    assert semi.latency("login").quantile_ms(0.5) == base.latency("login").quantile_ms(0.5)
+
+
 def test_the_same_seed_gives_identical_results_and_another_seed_differs():
     a = geodes.run(overrides=SHORT, seed=5)
     b = geodes.run(overrides=SHORT, seed=5)
@@ -120,6 +148,13 @@ def test_results_round_trip_through_hdf5(short_run, tmp_path):
     assert len(f.faults()) == len(short_run.faults())
     assert (
         f.businesses().loc["login", "attempted"] == short_run.businesses().loc["login", "attempted"]
+    )
+    for dc in (None, "bj", "sh"):
+        np.testing.assert_array_equal(
+            f.latency("login", dc).count, short_run.latency("login", dc).count
+        )
+    assert f.latency("register").quantile_ms(0.99) == short_run.latency("register").quantile_ms(
+        0.99
     )
 
 
