@@ -139,6 +139,31 @@ const Path& System::Impl::path(DcId from, DcId to, const std::vector<LinkId>& li
   return it->second;
 }
 
+const Path& System::Impl::route(DcId from, DcId to, const std::vector<LinkId>& links) {
+  const Path& best = path(from, to, links);
+  if (network->is_up(best)) return best;
+  // IP routing around a cut: the shortest path over the allowed links that are up now. Worked
+  // out again only after a link changed state (link_epoch).
+  Detour& d = detours[std::make_tuple(from.value, to.value, links)];
+  if (d.epoch == link_epoch) return d.found ? d.path : best;
+  d.epoch = link_epoch;
+  d.found = false;
+  std::vector<LinkId> up;
+  for (std::uint32_t l = 0; l < spec.topology.link_count(); ++l) {
+    const LinkId id{l};
+    const bool allowed = links.empty() || std::find(links.begin(), links.end(), id) != links.end();
+    if (allowed && network->state(id).condition != LinkCondition::kDown) up.push_back(id);
+  }
+  if (up.empty()) return best;
+  try {
+    d.path = spec.topology.shortest_path(from, to, up);
+    d.found = true;
+  } catch (const InvalidArgument&) {
+    return best;  // the links that are up do not join the two DCs
+  }
+  return d.path;
+}
+
 void System::Impl::build_channels() {
   trackers.resize(class_count);
   class_lag_series.resize(class_count);
@@ -454,11 +479,11 @@ std::optional<sim::Duration> System::Impl::round_trip(const Path& there) {
 }
 
 std::optional<sim::Duration> System::Impl::call(DcId from, DcId to) {
-  return round_trip(path(from, to, {}));
+  return round_trip(route(from, to, {}));
 }
 
 std::optional<sim::Duration> System::Impl::fallback_call(DataClassId cls, DcId from, DcId to) {
-  return round_trip(path(from, to, fallback_links[cls.value]));
+  return round_trip(route(from, to, fallback_links[cls.value]));
 }
 
 void System::Impl::preload(DataClassId cls, std::uint64_t key, std::uint64_t value) {
@@ -719,7 +744,7 @@ void System::Impl::rebuild(DcId dc, bool /*whole_dc*/) {
 void System::Impl::log_remotely(Oplog& log, std::size_t index, const Write& w, DcId writer) {
   // The entry crosses the network like any message (and takes its share of the bandwidth: the
   // cost of logging far away); while the path is cut it waits in the writer's shipper.
-  const Path& route = path(writer, log.holder(writer), {});
+  const Path& to_log = route(writer, log.holder(writer), {});
   std::vector<Write>& pending = oplog_pending[index][writer.value];
   const auto i = static_cast<std::uint32_t>(index);
   const std::uint64_t seq = w.version.seq;
@@ -727,7 +752,7 @@ void System::Impl::log_remotely(Oplog& log, std::size_t index, const Write& w, D
     // Whatever happens on the way, the client gives up waiting for the log at the timeout.
     engine.schedule_in(log.spec().timeout, [this, i, writer, seq] { log_timeout(i, writer, seq); });
   }
-  if (!pending.empty() || !network->is_up(route)) {
+  if (!pending.empty() || !network->is_up(to_log)) {
     log.record(w, writer, sim::Time::max());
     pending.push_back(w);
     return;
@@ -737,7 +762,7 @@ void System::Impl::log_remotely(Oplog& log, std::size_t index, const Write& w, D
 
 void System::Impl::send_to_log(std::size_t index, const Write& w, DcId writer, bool recorded) {
   Oplog& log = *oplogs[index];
-  const sim::Time arrival = network->transmit(path(writer, log.holder(writer), {}), w.bytes);
+  const sim::Time arrival = network->transmit(route(writer, log.holder(writer), {}), w.bytes);
   if (recorded) {
     log.set_durable(w, arrival);
   } else {
@@ -757,7 +782,7 @@ void System::Impl::log_stored(std::uint32_t index, DcId writer, std::uint64_t se
   const VersionKey vk{writer.value, seq};
   if (!awaiting(vk, kAwaitLog)) return;
   const Oplog& log = *oplogs[index];
-  const Path back = reversed(path(writer, log.holder(writer), {}));
+  const Path& back = route(log.holder(writer), writer, {});
   if (!network->is_up(back)) return;  // the ack is lost; the timeout decides
   const sim::Time at = network->transmit(back, log.spec().ack_bytes);
   if (at > unacked.at(vk).log_deadline) return;  // too late; the timeout decides
@@ -781,8 +806,7 @@ void System::Impl::flush_oplogs() {
       std::vector<Write>& pending = oplog_pending[i][d];
       if (pending.empty()) continue;
       const DcId writer{d};
-      const Path& route = path(writer, oplogs[i]->holder(writer), {});
-      if (!network->is_up(route)) continue;
+      if (!network->is_up(route(writer, oplogs[i]->holder(writer), {}))) continue;
       for (const Write& w : pending) send_to_log(i, w, writer, true);
       pending.clear();
     }
@@ -822,6 +846,7 @@ void System::Impl::apply_link_state(LinkId link) {
     return;
   }
   network->set_state(link, s);
+  ++link_epoch;
   if (s.condition != LinkCondition::kDown) flush_oplogs();
 }
 

@@ -123,6 +123,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   [[nodiscard]] RunResults results() const;
   [[nodiscard]] std::vector<DcId> surviving_dcs() const;
   [[nodiscard]] const Path& path(DcId from, DcId to, const std::vector<LinkId>& links);
+  /// The route of an API call or an oplog entry sent now: path() while it is up, else the
+  /// shortest path over the allowed links that are up (routing around a cut), else path().
+  [[nodiscard]] const Path& route(DcId from, DcId to, const std::vector<LinkId>& links);
 
   struct MysqlInstance {
     std::size_t config = 0;
@@ -175,6 +178,13 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::vector<char> dc_destroyed;                                    // storage gone and not rebuilt
   std::map<std::pair<std::uint32_t, std::uint32_t>, Path> shortest;  // call() routes
   std::map<std::tuple<std::uint32_t, std::uint32_t, std::vector<LinkId>>, Path> pinned;
+  struct Detour {
+    std::uint64_t epoch = ~std::uint64_t{0};
+    bool found = false;
+    Path path;
+  };
+  std::map<std::tuple<std::uint32_t, std::uint32_t, std::vector<LinkId>>, Detour> detours;
+  std::uint64_t link_epoch = 0;  // bumped at every link state change
   std::uint64_t preload_seq = 0;
 
   std::vector<MysqlInstance> mysql;

@@ -324,5 +324,27 @@ TEST(Latency, ASyncOplogThatCannotReachItsLogFailsTheOpOrDegradesToAsync) {
   EXPECT_EQ(db.latency_ns.max(), kWrite + 500 * kMs + kWrite);
 }
 
+TEST(Latency, AnOplogEntryRoutesAroundACutLinkAndPaysTheLongerRoundTrip) {
+  TwoCities t = two_cities(50);
+  ScenarioSpec& s = t.spec;
+  s.workload.businesses = {register_business("register", kAccounts, kPasswords)};
+  s.workload.businesses[0].share = 1;
+  everyone_in_beijing(s);
+  OplogSpec log;
+  log.data_class = kAccounts;
+  log.placement = OplogPlacement::kRemote;
+  log.write = OplogWrite::kSync;
+  s.exceptions.oplogs = {log};
+  FaultSpec cut = fault(FaultType::kLinkDown, 30, 10);
+  cut.link = t.private_line;  // the internet (20 ms) still joins the cities
+  s.faults = {cut};
+  const RunResults r = run(s);
+  EXPECT_EQ(data(r, "accounts").oplog_timeouts, 0u);
+  const BusinessResult& b = business(r, "register");
+  EXPECT_EQ(b.attempted, b.succeeded);
+  EXPECT_EQ(b.latency_ns.min(), 2 * kWrite + kRtt + kWrite);
+  EXPECT_EQ(b.latency_ns.max(), 2 * kWrite + 40 * kMs + kWrite) << "over the internet meanwhile";
+}
+
 }  // namespace
 }  // namespace geodes::models
