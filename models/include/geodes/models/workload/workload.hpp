@@ -59,10 +59,12 @@
 // served asks the owner DC (the user's home, or a fixed DC) through DataAccess::fallback_call: an
 // owner that is down refuses at once; a call that is cut or slower than the fallback's timeout
 // fails after the timeout; otherwise the owner's row is judged like a local one, after the round
-// trip. Either way a failed fallback is a `missing` read (when fail_if_missing).
+// trip and the owner's read (its read_time); a call taking longer than the timeout in all fails
+// at the timeout. Either way a failed fallback is a `missing` read (when fail_if_missing).
 //
 // Determinism: draws come from named streams: "workload/<business>/arrivals" (arrival times),
-// "workload/<business>/users" (Zipf picks), "workload/ids/<class>" (random ids). Hash maps are
+// "workload/<business>/users" (Zipf picks), "workload/ids/<class>" (random ids),
+// "workload/service/<class>" (service times; a constant draws nothing). Hash maps are
 // only probed, never iterated. Memory: per user (their account id), per key written (its latest
 // version), per id handed out (the uniqueness registry), and per op in flight (a pooled record);
 // nothing grows with the number of ops finished.
