@@ -17,12 +17,19 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  run [SCENARIO] [--seed N] [--set key.path=value]... [--out results.h5]\n"
-    "      [--json summary.json] [--quiet]\n"
+    "      [--json summary.json] [--report report.html] [--quiet]\n"
     "        run a scenario (default: the built-in login_two_cities) and print its summary;\n"
-    "        --out writes the HDF5 results, --json the summary JSON\n"
+    "        --out writes the HDF5 results, --json the summary JSON, --report the HTML report\n"
     "  check [SCENARIO] [--set key.path=value]... [--json]\n"
     "        validate a scenario (default: the built-in login_two_cities) and explain it as\n"
     "        the four steps, with warnings where the design breaks the lesson's rules\n"
+    "  report RESULTS.h5 [-o report.html]\n"
+    "        write the HTML report of a results file: the four steps, the faults, the scenario\n"
+    "  compare [SCENARIO] --variant NAME=KEY=VALUE[,KEY=VALUE...]... [--seeds 1-5]\n"
+    "      [--set key.path=value]... [--scheduler ADDRESS] [-o compare.html]\n"
+    "      [--json compare.json]\n"
+    "        run the scenario and each variant for every seed (local cores or a Dask cluster)\n"
+    "        and print the headline figures side by side: mean and 95% confidence interval\n"
     "  demo-mm1 [--rate R] [--apply-rate M] [--latency L] [--writes N] [--seed S]\n"
     "        an M/M/1 replication channel, its lag printed against queueing theory\n"
     "  version        print the version\n"
@@ -45,6 +52,12 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (command == "demo-mm1") return run_demo_mm1(rest, out, err);
     if (command == "check") return run_check(rest, out, err);
     if (command == "run") return run_command(rest, out, err);
+    if (command == "report" || command == "compare") {
+      err << "geodes: '" << command
+          << "' is written in Python: use the geodes command that pip install . puts on the "
+             "PATH (or python -m geodes)\n";
+      return kExitBadInput;
+    }
     err << "geodes: unknown command '" << command << "'\n\n" << kUsage;
     return kExitBadInput;
   } catch (const InvalidArgument& e) {

@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kRunUsage =
     "usage: geodes run [SCENARIO] [--seed N] [--set key.path=value]... [--out results.h5]\n"
-    "                  [--json summary.json] [--quiet]\n";
+    "                  [--json summary.json] [--report report.html] [--quiet]\n";
 
 struct RunOptions {
   std::optional<std::string> scenario;
@@ -70,6 +70,10 @@ RunOptions parse(const std::vector<std::string>& args) {
       o.json = value("--json");
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
+    } else if (a == "--report" || a.rfind("--report=", 0) == 0) {
+      throw InvalidArgument(
+          "--report is written in Python: use the geodes command that pip install . puts on the "
+          "PATH (or python -m geodes)");
     } else if (!a.empty() && a[0] == '-') {
       throw InvalidArgument("unknown option '" + a + "' for run\n" + kRunUsage);
     } else if (o.scenario) {

@@ -116,26 +116,43 @@ void register_run(py::module_& m) {
   m.def(
       "run_scenario",
       [](const std::string& text, const std::string& origin,
-         const std::vector<std::string>& overrides, std::optional<std::uint64_t> seed) {
+         const std::vector<std::string>& overrides, std::optional<std::uint64_t> seed,
+         const py::object& progress) {
         const app::LoadedScenario loaded = app::load_scenario_text(text, origin, overrides);
         Run run;
         run.seed = seed.value_or(loaded.spec.seed);
         run.scenario_text = loaded.text;
         {
           py::gil_scoped_release release;
-          run.results =
-              app::run_scenario(loaded.spec, run.seed, [](const sim::Progress&, sim::Time) {
-                // Ctrl-C in the interpreter: stop the run cleanly (the results are incomplete).
+          run.results = app::run_scenario(
+              loaded.spec, run.seed, [&progress](const sim::Progress& p, sim::Time end) {
                 py::gil_scoped_acquire acquire;
-                return PyErr_CheckSignals() == 0;
+                // Ctrl-C in the interpreter (only seen on the main thread): stop the run here.
+                if (PyErr_CheckSignals() != 0) return false;
+                if (progress.is_none()) return true;
+                try {
+                  const py::object go = progress(p.now.seconds(), end.seconds(), p.events_executed);
+                  return go.is_none() || go.cast<bool>();
+                } catch (py::error_already_set& e) {
+                  e.restore();  // re-raised once the engine has returned
+                  return false;
+                }
               });
         }
-        if (PyErr_Occurred() != nullptr) throw py::error_already_set();
+        // A KeyboardInterrupt stopped the run: the partial results are returned (complete is
+        // false) and geodes.run raises geodes.Interrupted carrying them. Anything else raised by a
+        // signal handler or by the callback propagates as it is.
+        if (PyErr_Occurred() != nullptr) {
+          if (PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) == 0) throw py::error_already_set();
+          PyErr_Clear();
+        }
         return run;
       },
       py::arg("text"), py::arg("origin"), py::arg("overrides") = std::vector<std::string>{},
-      py::arg("seed") = std::nullopt,
-      "Loads and runs a scenario with the GIL released; returns its RunResults.");
+      py::arg("seed") = std::nullopt, py::arg("progress") = py::none(),
+      "Loads and runs a scenario with the GIL released; returns its RunResults. `progress`, if "
+      "given, is called every few thousand events as progress(sim_s, end_s, events) with the GIL "
+      "held; returning False stops the run (its results are then incomplete).");
 
   py::class_<Run>(m, "RunResults", "What one run measured (see geodes.Results).")
       .def_property_readonly("seed", [](const Run& r) { return r.seed; })

@@ -1,5 +1,7 @@
 """Type stubs for the C++ core module."""
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 
@@ -43,7 +45,11 @@ def default_scenario_text() -> str: ...
 def load_scenario(text: str, origin: str, overrides: list[str] = ...) -> dict[str, object]: ...
 def check_scenario(text: str, origin: str, overrides: list[str] = ...) -> str: ...
 def run_scenario(
-    text: str, origin: str, overrides: list[str] = ..., seed: int | None = ...
+    text: str,
+    origin: str,
+    overrides: list[str] = ...,
+    seed: int | None = ...,
+    progress: Callable[[float, float, int], bool | None] | None = ...,
 ) -> RunResults: ...
 
 class RunResults:

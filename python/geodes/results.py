@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,12 @@ class LagHistogram:
         rank = max(1, int(np.ceil(p * self.total)))
         i = int(np.searchsorted(np.cumsum(self.count), rank))
         return float((self.lower[i] + self.upper[i]) / 2) / 1e6
+
+    @staticmethod
+    def merged(histograms: Iterable[LagHistogram], quantity: str = "lag") -> LagHistogram:
+        """Merge histograms of one layout (e.g. of several seeds) by adding counts per bucket."""
+        tables = [{"lower": h.lower, "upper": h.upper, "count": h.count} for h in histograms]
+        return _merge(tables, quantity)
 
     def cdf(self) -> pd.DataFrame:
         """Return the empirical CDF: columns ``<quantity>_ms`` and ``fraction``.
@@ -140,6 +146,11 @@ class Results(_Tables):
         """A hash of the run's trajectory: equal fingerprints, identical runs."""
         return int(self._core.fingerprint)
 
+    @property
+    def scenario_text(self) -> str:
+        """The scenario as run (YAML after overrides), as a results file records it."""
+        return str(self._core.scenario_text)
+
     def summary_json(self, include_wall_time: bool = True) -> str:
         """Return the summary JSON text, exactly as ``geodes run --json`` writes it."""
         return str(self._core.summary_json(include_wall_time))
@@ -205,18 +216,37 @@ def run(
     scenario: ScenarioSource = None,
     seed: int | None = None,
     overrides: Mapping[str, Any] | Iterable[str] | None = None,
+    progress: bool | None = None,
 ) -> Results:
     """Run a scenario and return its results.
 
     ``scenario`` is anything :func:`geodes.load_scenario` accepts (a path, a dict, a
     :class:`Scenario`, or ``None`` for the built-in default). ``seed`` overrides the scenario's
     seed. The GIL is released while the simulation runs, so threads may run scenarios in parallel;
-    the same scenario and seed always give bit-identical results. Ctrl-C stops the run cleanly
-    (``Results.complete`` is then False).
+    the same scenario and seed always give bit-identical results. ``progress`` draws a bar over
+    simulated time (default: on a terminal or in a notebook, never when stderr is redirected).
+    Ctrl-C (a notebook's "interrupt kernel") stops the run cleanly and raises
+    :class:`geodes.Interrupted`, whose ``results`` hold what was measured (``complete`` False).
     """
+    from geodes.errors import Interrupted
+    from geodes.progress import RunProgress, enabled
+
     s = load_scenario(scenario, overrides)
-    core = _core.run_scenario(s.source_text, s.origin, list(s.overrides), seed)
-    return Results(core, s)
+    bar = RunProgress(s.name, enabled(progress))
+    try:
+        core = _core.run_scenario(s.source_text, s.origin, list(s.overrides), seed, bar)
+    except BaseException:
+        bar.close(complete=False)
+        raise
+    bar.close(complete=bool(core.complete))
+    results = Results(core, s)
+    if not results.complete:
+        raise Interrupted(
+            f"the run of {s.name!r} was interrupted at {core.sim_time_s:.0f} s of simulated time; "
+            "its partial results are in this exception's .results",
+            results,
+        )
+    return results
 
 
 class ResultsFile(_Tables):
@@ -348,9 +378,12 @@ class ResultsFile(_Tables):
             )
 
 
-def _merge(tables: list[np.ndarray], quantity: str = "lag") -> LagHistogram:
-    """Histograms of one layout merge by adding counts over equal (lower, upper)."""
-    rows = [t for t in tables if len(t)]
+def _merge(tables: Sequence[Any], quantity: str = "lag") -> LagHistogram:
+    """Merge histograms of one layout by adding counts over equal (lower, upper).
+
+    Each table has columns lower, upper and count (a structured array or a mapping of arrays).
+    """
+    rows = [t for t in tables if len(t["count"])]
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return LagHistogram(empty, empty, np.zeros(0, dtype=np.uint64), quantity)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-import pandas as pd
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import TYPE_CHECKING, Any
 
 from geodes.scenario import ScenarioSource, format_override, load_scenario
 
-__all__ = ["grid_points", "sweep"]
+if TYPE_CHECKING:  # pandas is imported when a sweep runs, not when geodes is imported
+    import pandas as pd
+
+__all__ = ["execute", "grid_points", "sweep"]
 
 # Columns that depend on the machine, not on the model: left out of sweep tables.
 _MACHINE_KEYS = ("wall_s", "command_line")
@@ -47,16 +49,25 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def run_point(
-    text: str, origin: str, overrides: Sequence[str], point: Mapping[str, Any], seed: int
+    text: str,
+    origin: str,
+    overrides: Sequence[str],
+    point: Mapping[str, Any],
+    seed: int,
+    stop: threading.Event | None = None,
 ) -> dict[str, Any]:
     """One sweep task: run the scenario at ``point`` with ``seed``; a flat row of its summary.
 
-    Module-level (and only taking plain data) so that Dask can ship it to workers.
+    Module-level (and only taking plain data) so that Dask can ship it to workers. ``stop``
+    (local runs only) ends the run early when set.
     """
     from geodes import _core
+    from geodes.progress import RunProgress
 
     extra = [format_override(k, v) for k, v in point.items()]
-    core = _core.run_scenario(text, origin, list(overrides) + extra, seed)
+    core = _core.run_scenario(
+        text, origin, list(overrides) + extra, seed, RunProgress("", False, stop)
+    )
     row: dict[str, Any] = {
         k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in point.items()
     }
@@ -65,12 +76,71 @@ def run_point(
     return row
 
 
+def execute(
+    task: Callable[..., Any],
+    tasks: Sequence[tuple[Any, ...]],
+    client: Any = None,
+    workers: int | None = None,
+    progress: bool | None = None,
+    label: str = "runs",
+) -> list[Any]:
+    """Call ``task(*args)`` for every ``args`` in ``tasks``; return the results in task order.
+
+    With a Dask ``client`` the calls go to its cluster (``task`` must be module-level and its
+    arguments plain data); otherwise they run on ``workers`` local threads (default: the CPU
+    count; runs release the GIL), and ``task`` is also given ``stop=``, a ``threading.Event`` set
+    when the caller is interrupted, so that running runs end at their next progress call. A bar
+    counts finished runs (``progress``: see :func:`geodes.progress.enabled`). Ctrl-C raises
+    :class:`geodes.Interrupted` once the runs in flight have stopped.
+    """
+    from geodes.errors import Interrupted
+    from geodes.progress import TaskProgress, enabled
+
+    bar = TaskProgress(len(tasks), label, enabled(progress))
+    results: list[Any] = [None] * len(tasks)
+    done = 0
+    try:
+        if client is not None:
+            from dask import distributed
+
+            futures = [client.submit(task, *args, pure=True) for args in tasks]
+            try:
+                for _ in distributed.as_completed(futures):
+                    done += 1
+                    bar.step()
+                results = client.gather(futures)
+            except BaseException:
+                client.cancel(futures)
+                raise
+        else:
+            stop = threading.Event()
+            n = workers if workers is not None else (os.cpu_count() or 1)
+            with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
+                index = {pool.submit(task, *args, stop=stop): i for i, args in enumerate(tasks)}
+                try:
+                    for future in as_completed(index):
+                        results[index[future]] = future.result()
+                        done += 1
+                        bar.step()
+                except BaseException:
+                    stop.set()  # the pool's exit then waits only for runs that are stopping
+                    for future in index:
+                        future.cancel()
+                    raise
+    except KeyboardInterrupt:
+        raise Interrupted(f"interrupted after {done} of {len(tasks)} {label}") from None
+    finally:
+        bar.close()
+    return results
+
+
 def sweep(
     scenario: ScenarioSource,
     grid: Mapping[str, Sequence[Any]] | None = None,
     seeds: Sequence[int] = (1,),
     client: Any = None,
     workers: int | None = None,
+    progress: bool | None = None,
 ) -> pd.DataFrame:
     """Run ``scenario`` at every point of ``grid`` for every seed; one row per run.
 
@@ -79,8 +149,12 @@ def sweep(
     runs go to its cluster; otherwise they run on ``workers`` local threads (default: the CPU
     count; the simulator releases the GIL). Columns: the grid's keys, ``seed``, then the
     summary's numbers flattened (``businesses.login.success_ratio``, ``data.accounts.lost``, ...).
-    Every point is validated before anything runs (ScenarioError names the bad one).
+    Every point is validated before anything runs (ScenarioError names the bad one). A bar counts
+    the finished runs (``progress``, default: on a terminal or in a notebook); Ctrl-C stops the
+    runs in flight and raises :class:`geodes.Interrupted`.
     """
+    import pandas as pd
+
     base = load_scenario(scenario)
     points = grid_points(grid or {})
     seeds = [int(s) for s in seeds]
@@ -88,15 +162,11 @@ def sweep(
         raise ValueError("seeds is empty")
     for point in points:
         base.set(point)  # raises ScenarioError for a bad point, before any run
-    tasks = [(i, p, s) for i, p in enumerate(points) for s in seeds]
     args = (base.source_text, base.origin, list(base.overrides))
-    if client is not None:
-        futures = [client.submit(run_point, *args, p, s, pure=True) for _, p, s in tasks]
-        rows = client.gather(futures)
-    else:
-        n = workers if workers is not None else (os.cpu_count() or 1)
-        with ThreadPoolExecutor(max_workers=max(1, n)) as pool:
-            rows = list(pool.map(lambda t: run_point(*args, t[1], t[2]), tasks))
+    tasks = [(i, p, s) for i, p in enumerate(points) for s in seeds]
+    rows = execute(
+        run_point, [(*args, p, s) for _, p, s in tasks], client, workers, progress, "sweep runs"
+    )
     for (i, _, _), row in zip(tasks, rows):
         row["point"] = i
     frame = pd.DataFrame(rows)
