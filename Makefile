@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        test-fuzz bench format lint tidy clean
+        test-fuzz test-install bench format lint tidy clean
 
 all: build
 
@@ -27,14 +27,16 @@ build-python:
 	@$(PY) -m pip install -q --no-build-isolation --no-deps -e .
 
 # The main job: the built-in two-city login scenario, its summary on the terminal, its results in
-# build/demo/ (HDF5 and summary JSON).
+# build/demo/ (HDF5, summary JSON and the HTML report), by the `geodes` command pip installed.
 demo: build
 	@mkdir -p build/demo
-	@build/dev/app/geodes run --out build/demo/results.h5 --json build/demo/summary.json
+	@$(VENV)/bin/geodes run --out build/demo/results.h5 --json build/demo/summary.json \
+	  --report build/demo/report.html
 	@echo "results: build/demo/results.h5 (HDF5, docs/results.md), build/demo/summary.json"
+	@echo "report:  build/demo/report.html (open it in a browser)"
 
 
-test: build test-cpp test-python test-asan test-fuzz
+test: build test-cpp test-python test-install test-asan test-fuzz
 
 test-cpp:
 	@ctest --preset dev -j $(JOBS)
@@ -59,6 +61,10 @@ test-fuzz: setup
 	  -rss_limit_mb=2048 -print_final_stats=1 -dict=../../fuzz/scenario.dict \
 	  corpus ../../scenarios ../../fuzz/corpus 2>fuzz.log || { tail -n 60 fuzz.log; exit 1; }
 	@grep -E "stat::number_of_executed_units|stat::new_units_added" build/fuzz/fuzz.log
+
+# `pip install .` into a fresh venv and the `geodes` command it gives (scripts/test-install).
+test-install: setup
+	@scripts/test-install
 
 bench: setup
 	@cmake --preset release >/dev/null

@@ -65,7 +65,11 @@ class RunProgress:
             if self.bar is None:
                 kwargs: dict[str, Any] = {"file": self.file} if self.file is not None else {}
                 self.bar = _bar(
-                    total=round(end_s), desc=self.label, unit="s", unit_scale=False, **kwargs
+                    total=round(end_s),
+                    desc=self.label,
+                    bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total_fmt} s simulated "
+                    "[{elapsed}<{remaining}{postfix}]",
+                    **kwargs,
                 )
             self.bar.set_postfix_str(f"{events:,} events", refresh=False)
             self.bar.update(min(sim_s, end_s) - self.bar.n)

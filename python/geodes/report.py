@@ -273,23 +273,33 @@ def _exceptions(results: Any) -> dict[str, Any]:
     bill = Table(["cause", "affected users", "bill"])
     for cause, users in c.get("by_cause", {}).items():
         bill.rows.append([cause, users, c.get("cost_by_cause", {}).get(cause)])
-    figures = [
-        figure(
-            "Access fallback: local misses that asked the owner DC, and how each ended.",
-            lambda ax: plot.fallback(results, ax),
-            size=(10.0, 3.0),
-        ),
-        figure(
-            "Reconciliation: writes missing after a fault that the oplog repaired, and those lost.",
-            lambda ax: plot.reconciliation(results, ax),
-            size=(10.0, 3.0),
-        ),
-        figure(
-            "The compensation bill by cause (affected users times the price per cause).",
-            lambda ax: plot.compensation(results, ax),
-            size=(10.0, 3.0),
-        ),
-    ]
+    # A figure only where there is something to draw; the tables say when there is nothing.
+    figures = []
+    if fallback.rows:
+        figures.append(
+            figure(
+                "Access fallback: local misses that asked the owner DC, and how each ended.",
+                lambda ax: plot.fallback(results, ax),
+                size=(10.0, 3.0),
+            )
+        )
+    if any(d["recovered"] or d["lost"] for d in s["data"].values()):
+        figures.append(
+            figure(
+                "Reconciliation: writes missing after a fault that the oplog repaired, and those "
+                "lost.",
+                lambda ax: plot.reconciliation(results, ax),
+                size=(10.0, 3.0),
+            )
+        )
+    if c.get("cost"):
+        figures.append(
+            figure(
+                "The compensation bill by cause (affected users times the price per cause).",
+                lambda ax: plot.compensation(results, ax),
+                size=(10.0, 3.0),
+            )
+        )
     return {
         "fallback": fallback,
         "reconciliation": reconciliation,
