@@ -208,13 +208,7 @@ def run_variant(
         return (h.lower, h.upper, h.count)
 
     lag = {c: arrays(r.lag(c)) for c, d in summary["data"].items() if d.get("replicas")}
-    latency = {}
-    if hasattr(r, "latency"):
-        latency = {
-            b: arrays(r.latency(b))
-            for b, rec in summary["businesses"].items()
-            if "latency_ms" in rec
-        }
+    latency = {b: arrays(r.latency(b)) for b in summary["businesses"]}
     series = {}
     for b in summary["businesses"]:
         s = r.series(f"availability/{b}")
@@ -244,8 +238,10 @@ class VariantRuns:
     def _hist(self, kind: str, name: str) -> Any:
         from geodes.results import LagHistogram
 
+        quantity = "lag" if kind == "lag" else "latency"
         return LagHistogram.merged(
-            LagHistogram(*r[kind][name]) for r in self.runs if name in r[kind]
+            (LagHistogram(*r[kind][name], quantity) for r in self.runs if name in r[kind]),
+            quantity,
         )
 
     def lag(self, data_class: str, dc: str | None = None) -> Any:
@@ -261,8 +257,13 @@ class VariantRuns:
         import numpy as np
         import pandas as pd
 
-        t = self.runs[0]["series"][name][0]
-        stack = np.vstack([r["series"][name][1] for r in self.runs])
+        # Runs may end a few intervals apart (a run ends with its last event): pad with NaN.
+        longest = max(self.runs, key=lambda r: len(r["series"][name][0]))
+        t = longest["series"][name][0]
+        stack = np.full((len(self.runs), len(t)), np.nan)
+        for i, r in enumerate(self.runs):
+            values = r["series"][name][1]
+            stack[i, : len(values)] = values
         with np.errstate(all="ignore"):
             counts = np.sum(np.isfinite(stack), axis=0)
             mean = np.where(counts > 0, np.nansum(stack, axis=0) / np.maximum(counts, 1), np.nan)

@@ -87,8 +87,8 @@ def cdf(
         if h.total == 0:
             ax.plot([], [], label=f"{label} (none)")
             continue
-        c = h.cdf()
-        ax.step(c["lag_ms"], c["fraction"], where="post", label=label)
+        c = h.cdf()  # columns: <quantity>_ms (lag_ms, latency_ms), fraction
+        ax.step(c.iloc[:, 0], c["fraction"], where="post", label=label)
         drawn += 1
     if drawn:
         ax.set_xscale("log")

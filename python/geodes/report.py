@@ -42,12 +42,6 @@ def _causes(counts: Mapping[str, Any]) -> str:
     return ", ".join(shown) if shown else "—"
 
 
-def _has_latency(results: Any) -> bool:
-    return hasattr(results, "latency") and any(
-        "latency_ms" in b for b in results.summary["businesses"].values()
-    )
-
-
 def _meta(results: Any) -> dict[str, Any]:
     from geodes import _core
 
@@ -58,19 +52,16 @@ def _meta(results: Any) -> dict[str, Any]:
 
 def _businesses(results: Any) -> tuple[Table, list[Figure]]:
     s = results.summary
-    latency = _has_latency(results)
     cols = ["business", "tier", "attempted", "succeeded", "success ratio", "RTO (s)", "RTO status"]
     cols += ["failures by cause", "revenue lost", "compensation"]
-    if latency:
-        cols += ["latency p50 (ms)", "p99 (ms)", "max (ms)"]
+    cols += ["latency p50 (ms)", "p99 (ms)", "max (ms)"]
     table = Table(cols)
     for name, b in s["businesses"].items():
         row = [name, b.get("tier"), b["attempted"], b["succeeded"], b["success_ratio"]]
         row += [b["rto_s"], b.get("rto_status"), _causes(b.get("failures", {}))]
         row += [b.get("revenue_lost"), b.get("cost")]
-        if latency:
-            lat = b.get("latency_ms")
-            row += [_ms(lat, "p50"), _ms(lat, "p99"), _ms(lat, "max")]
+        lat = b["latency_ms"]
+        row += [_ms(lat, "p50"), _ms(lat, "p99"), _ms(lat, "max")]
         table.rows.append(row)
     names = results.series_names
     figures = [
@@ -94,28 +85,44 @@ def _businesses(results: Any) -> tuple[Table, list[Figure]]:
                 ),
             )
         )
-    if latency:
-        businesses = list(s["businesses"])
+    businesses = list(s["businesses"])
+    figures.append(
+        figure(
+            "Op latency of succeeded operations (first attempt to reply), per business.",
+            lambda ax: plot.cdf(
+                {b: results.latency(b) for b in businesses},
+                ax,
+                xlabel="op latency (ms)",
+                ylabel="fraction of succeeded ops",
+            ),
+        )
+    )
+    over_time = {b: f"latency/{b}" for b in businesses if f"latency/{b}" in names}
+    if over_time:
         figures.append(
             figure(
-                "Op latency of succeeded operations (first attempt to reply), per business.",
-                lambda ax: plot.cdf(
-                    {b: results.latency(b) for b in businesses},
-                    ax,
-                    xlabel="op latency (ms)",
-                    ylabel="fraction of succeeded ops",
+                "Mean op latency per interval of each business; fault windows shaded.",
+                lambda ax: plot.faults(
+                    results,
+                    plot.lines(
+                        {b: results.series(n) for b, n in over_time.items()},
+                        ax,
+                        scale=1e-6,
+                        ylabel="op latency, mean (ms)",
+                        log=True,
+                    ),
                 ),
             )
         )
-        for b in businesses:
-            by_dc = list(s["businesses"][b].get("by_dc", {}))
-            if len(by_dc) > 1:
-                figures.append(
-                    figure(
-                        f"Op latency of {b}, per serving datacenter.",
-                        lambda ax, b=b, by_dc=by_dc: plot.latency_cdf(results, b, by_dc, ax=ax),
-                    )
+    for b in businesses:
+        by_dc = list(s["businesses"][b].get("by_dc", {}))
+        if len(by_dc) > 1:
+            figures.append(
+                figure(
+                    f"Op latency of {b}, per serving datacenter.",
+                    lambda ax, b=b, by_dc=by_dc: plot.latency_cdf(results, b, by_dc, ax=ax),
                 )
+            )
     return table, figures
 
 
@@ -336,7 +343,6 @@ def render_report(results: Any) -> str:
         "complete": bool(s.get("complete", True)),
         "businesses": businesses,
         "business_figures": business_figures,
-        "latency": _has_latency(results),
         "data": data,
         "data_figures": data_figures,
         "divergence": divergence,

@@ -62,6 +62,7 @@ def test_the_table_has_every_headline_figure_for_every_variant(table):
     for f in ("writes lost", "RPO (s)", "p99 lag (ms)", "success ratio", "RTO (s)"):
         assert f in figures, f
     assert ("compensation bill", "all") in table.index
+    assert ("p99 op latency (ms)", "login") in table.index
     assert ("success ratio", "login") in table.index and ("writes lost", "accounts") in table.index
     # Every cell's interval holds its mean; n is the number of seeds where a value exists.
     for v in ("baseline", "busy", "short_outage"):
@@ -72,14 +73,18 @@ def test_the_table_has_every_headline_figure_for_every_variant(table):
 
 def test_the_table_matches_the_runs_themselves(table):
     # The baseline's success ratio of login: the mean of three separate runs of the same seeds.
-    ratios = []
+    ratios, latencies = [], []
     for seed in (1, 2, 3):
         r = geodes.run(overrides=SHORT, seed=seed, progress=False)
         ratios.append(r.summary["businesses"]["login"]["success_ratio"])
+        latencies.append(r.summary["businesses"]["login"]["latency_ms"]["p99"])
     mean, half, _ = confidence_interval(ratios)
     row = table.loc[("success ratio", "login")]
     assert row[("baseline", "mean")] == pytest.approx(mean, rel=1e-12)
     assert row[("baseline", "ci_high")] - row[("baseline", "mean")] == pytest.approx(half)
+    mean, half, _ = confidence_interval(latencies)
+    row = table.loc[("p99 op latency (ms)", "login")]
+    assert row[("baseline", "mean")] == pytest.approx(mean, rel=1e-12)
 
 
 def test_the_variants_move_the_figures_they_should(table):

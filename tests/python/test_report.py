@@ -66,6 +66,14 @@ def test_every_business_class_channel_and_fault_of_the_run_is_in_its_step(page, 
         assert f'<td class="text">{c}</td>' in body["data"], c
     for ch in f.summary["channels"]:
         assert f'<td class="text">{html.escape(ch)}</td>' in body["channels"], ch
+    # Step 1 shows each business's op latency: its p99 in the table, its CDF as a figure.
+    for b, rec in f.summary["businesses"].items():
+        p99 = rec["latency_ms"]["p99"]
+        assert p99 is not None and f"<td>{number(p99)}</td>" in body["businesses"], b
+    assert "Op latency of succeeded operations" in body["businesses"]
+    assert body["businesses"].count(", per serving datacenter.</figcaption>") == len(
+        f.summary["businesses"]
+    )
     faults = f.faults()
     assert len(faults) == 2
     for _, row in faults.iterrows():
