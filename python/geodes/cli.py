@@ -168,6 +168,11 @@ def _report(args: Sequence[str]) -> int:
         write_report(results, output)
     except OutputError as e:
         return _fail(str(e), EXIT_FAILURE)
+    except KeyError as e:  # a file of an older layout (e.g. without /latency, issue 12)
+        return _fail(
+            f"'{o.results}' lacks what the report needs ({e}); rewrite it with geodes run --out",
+            EXIT_BAD_INPUT,
+        )
     print(f"report: {output}", file=sys.stderr)
     return EXIT_OK
 

@@ -160,6 +160,14 @@ def test_geodes_report_rejects_a_missing_or_foreign_file_with_two_and_a_bad_outp
     bad = subprocess.run([*GEODES, "report", str(foreign)], text=True, capture_output=True)
     assert bad.returncode == 2
     assert "not a geodes results file" in bad.stderr
+    older = tmp_path / "older.h5"  # a results file from before op latency (issue 12)
+    with h5py.File(results_file, "r") as src, h5py.File(older, "w") as dst:
+        for name in src:
+            if name != "latency":
+                src.copy(src[name], dst, name)
+    old = subprocess.run([*GEODES, "report", str(older)], text=True, capture_output=True)
+    assert old.returncode == 2, old.stderr
+    assert "lacks what the report needs" in old.stderr and "Traceback" not in old.stderr
     unwritable = subprocess.run(
         [*GEODES, "report", str(results_file), "-o", str(tmp_path / "no" / "r.html")],
         text=True,
