@@ -127,7 +127,7 @@ class FakeDataAccess : public DataAccess {
   std::vector<Pending> pending_;
   std::set<std::pair<std::uint32_t, std::uint32_t>> cut_;
   sim::Duration rtt_{40'000'000};  // 40 ms
-  sim::Duration access_latency_;  // one way between two DCs; tests set it
+  sim::Duration access_latency_;   // one way between two DCs; tests set it
   bool hold_acks_ = false;
   std::vector<std::uint64_t> tickets_;
   CommitWaiter* waiter_ = nullptr;

@@ -386,7 +386,8 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
   clocks[dc.value].take(w.version);
   const VersionKey vk{w.version.origin.value, w.version.seq};
   const int oplog = oplog_of_class[cls.value];
-  const bool sync_log = oplog >= 0 && oplogs[static_cast<std::size_t>(oplog)]->spec().write == OplogWrite::kSync;
+  const bool sync_log =
+      oplog >= 0 && oplogs[static_cast<std::size_t>(oplog)]->spec().write == OplogWrite::kSync;
   std::uint8_t waits = 0;
   if (semi_sync_class[cls.value]) waits |= kAwaitReplica;
   if (sync_log) waits |= kAwaitLog;
@@ -403,8 +404,8 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
       log.record(w, dc, now);
       if (sync_log) {
         // The independent log system's own write, then its ack within the DC.
-        const auto took = sim::Duration(std::llround(
-            std::max(0.0, spec.data[cls.value].write_time.sample(oplog_rngs[index]))));
+        const auto took = sim::Duration(
+            std::llround(std::max(0.0, spec.data[cls.value].write_time.sample(oplog_rngs[index]))));
         const auto i = static_cast<std::uint32_t>(index);
         const std::uint64_t seq = w.version.seq;
         if (took > log.spec().timeout) {

@@ -222,8 +222,8 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   std::unique_ptr<FaultTimeline> timeline;
   std::vector<std::unique_ptr<Oplog>> oplogs;
   std::vector<int> oplog_of_class;
-  std::vector<sim::Rng> oplog_rngs;                 // [oplog]: the log's write time draws
-  std::vector<std::uint64_t> oplog_sync_timeouts;   // [oplog]: sync writes the log missed
+  std::vector<sim::Rng> oplog_rngs;                // [oplog]: the log's write time draws
+  std::vector<std::uint64_t> oplog_sync_timeouts;  // [oplog]: sync writes the log missed
   // Remote oplog entries waiting for their path to the log's DC: [oplog][writer DC].
   std::vector<std::vector<std::vector<Write>>> oplog_pending;
   std::vector<std::vector<LinkId>> fallback_links;  // [class]

@@ -17,9 +17,9 @@ namespace {
 using namespace testing;  // NOLINT(google-build-using-namespace)
 
 constexpr std::int64_t kMs = 1'000'000;
-constexpr std::int64_t kRead = 300'000;    // the default read_time, 0.3 ms
+constexpr std::int64_t kRead = 300'000;     // the default read_time, 0.3 ms
 constexpr std::int64_t kWrite = 1'000'000;  // the default write_time, 1 ms
-constexpr std::int64_t kRtt = 28 * kMs;    // the private line, 14 ms each way
+constexpr std::int64_t kRtt = 28 * kMs;     // the private line, 14 ms each way
 
 RunResults run(const ScenarioSpec& spec, std::uint64_t seed = 1) {
   System system(spec, seed);
@@ -57,8 +57,7 @@ Step step(StepKind kind, DataClassId cls, KeyChoice key) {
 }
 
 // One business, `name`, doing `steps` for existing users at `rate` ops/s for a minute.
-void only_business(ScenarioSpec& s, const std::string& name, std::vector<Step> steps,
-                   double rate) {
+void only_business(ScenarioSpec& s, const std::string& name, std::vector<Step> steps, double rate) {
   BusinessParams b;
   b.name = name;
   b.share = 1;
@@ -112,7 +111,7 @@ TEST(Latency, SemiSyncAddsOneRoundTripOfThePinnedPathAndTheSerialisations) {
   everyone_in_beijing(rebuilt);
   const RunResults r = run(rebuilt);
   const BusinessResult& b = business(r, "set_password");
-  ASSERT_GT(b.succeeded, 250u);  // 5/s for a minute
+  ASSERT_GT(b.succeeded, 250u);                    // 5/s for a minute
   const std::int64_t row_serialisation = 100'000;  // 1000 B at 10 MB/s
   const std::int64_t ack_serialisation = 6'400;    // 64 B
   const std::int64_t expected = kWrite + row_serialisation + kRtt + ack_serialisation;
@@ -290,7 +289,8 @@ TEST(Latency, ASyncRemoteOplogCostsARoundTripToTheLogAndLosesNothingAtADcLoss) {
   // sync write in Shanghai times out (one remote copy of a sync log is a single point of
   // failure for writes).
   EXPECT_GT(data(sync, "accounts").oplog_timeouts, 0u);
-  EXPECT_LT(business(sync, "register").success_ratio(), business(async, "register").success_ratio());
+  EXPECT_LT(business(sync, "register").success_ratio(),
+            business(async, "register").success_ratio());
 }
 
 TEST(Latency, ASyncOplogThatCannotReachItsLogFailsTheOpOrDegradesToAsync) {

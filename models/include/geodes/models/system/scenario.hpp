@@ -56,7 +56,7 @@ struct DataClassSpec {
   bool recoverable = false;
   /// Local service time of one read / one write at a DC (op latency; WorkloadDataClass has the
   /// defaults' sources).
-  sim::Distribution read_time = sim::Distribution::constant(300'000);    // 0.3 ms
+  sim::Distribution read_time = sim::Distribution::constant(300'000);     // 0.3 ms
   sim::Distribution write_time = sim::Distribution::constant(1'000'000);  // 1 ms
 };
 
@@ -143,8 +143,8 @@ enum class OplogTimeout : std::uint8_t {
 /// `reconcile_delay` after a destructive fault heals, reconciliation replays the surviving logs
 /// into the stores (missing or divergent rows), at `reconcile_rate_per_s` rows per second.
 ///
-/// `write = sync`: the client's commit is acknowledged only once the log has stored the entry and said
-/// so: for a local placement after the log's write (the class's write_time), for a remote one
+/// `write = sync`: the client's commit is acknowledged only once the log has stored the entry and
+/// said so: for a local placement after the log's write (the class's write_time), for a remote one
 /// after the entry's trip to the log's DC, the log's write there and the ack's trip back. A log
 /// that has not acknowledged within `timeout` (its path cut, a queue on the link) fails the op or
 /// degrades the write to async, as `on_timeout` says (counted either way).

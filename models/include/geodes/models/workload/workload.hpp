@@ -108,7 +108,7 @@ struct WorkloadDataClass {
   /// Defaults from REFERENCE.md "Local service times": an InnoDB primary-key read in the same DC
   /// 0.1-0.5 ms, a durable single-row commit (sync_binlog=1, innodb_flush_log_at_trx_commit=1,
   /// SSD) 0.5-2 ms.
-  sim::Distribution read_time = sim::Distribution::constant(300'000);    // 0.3 ms
+  sim::Distribution read_time = sim::Distribution::constant(300'000);     // 0.3 ms
   sim::Distribution write_time = sim::Distribution::constant(1'000'000);  // 1 ms
 };
 
@@ -284,11 +284,11 @@ class Workload final : public CommitWaiter {
     std::uint32_t wait_serial = 0;
     std::uint64_t new_id = 0;
     bool roaming = false;
-    DcId roam_dc;                 // where a roaming op asks to be served
-    bool inbound = false;         // the off-home access leg to the serving DC is still to pay
-    bool returned = false;        // the off-home reply leg has been paid
-    bool creating_session = false;  // a session step is re-entered to create the session
-    bool waiting = false;         // waiting for a commit to be acknowledged
+    DcId roam_dc;                     // where a roaming op asks to be served
+    bool inbound = false;             // the off-home access leg to the serving DC is still to pay
+    bool returned = false;            // the off-home reply leg has been paid
+    bool creating_session = false;    // a session step is re-entered to create the session
+    bool waiting = false;             // waiting for a commit to be acknowledged
     sim::EventHandle deadline_timer;  // while waiting
     sim::Time not_before;             // while waiting: the op goes on no earlier than this
   };
