@@ -7,6 +7,7 @@ In a notebook the bar is a widget when ipywidgets is installed, text otherwise.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import threading
 from typing import Any
@@ -32,13 +33,13 @@ def enabled(progress: bool | None) -> bool:
 def _bar(**kwargs: Any) -> Any:
     from tqdm import std
 
-    if _in_notebook():
-        try:
-            from tqdm import notebook
+    # Without ipywidgets tqdm's widget bar fails half-built (and its destructor then prints an
+    # AttributeError into the notebook), so ask for it only where ipywidgets is importable; tqdm's
+    # text bar works in a notebook too.
+    if _in_notebook() and importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm import notebook
 
-            return notebook.tqdm(**kwargs)
-        except ImportError:  # no ipywidgets: tqdm's text bar works in a notebook too
-            pass
+        return notebook.tqdm(**kwargs)
     return std.tqdm(file=kwargs.pop("file", sys.stderr), **kwargs)
 
 

@@ -128,3 +128,32 @@ def test_in_a_notebook_kernel_a_run_shows_its_bar_and_interrupt_stops_it_and_the
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
+
+
+def test_in_a_notebook_kernel_without_ipywidgets_the_bar_prints_no_error():
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        cell = (
+            "import sys\n"
+            "sys.modules['ipywidgets'] = None  # as if not installed: imports of it fail\n"
+            "import geodes\n"
+            "r = geodes.run(overrides={'duration': '1m', 'warmup': '10s', 'drain': '10s'})\n"
+            "import gc; gc.collect()  # a half-built widget bar would complain here, or before\n"
+        )
+        run_id = kc.execute(cell)
+        out = ""
+        while True:
+            msg = kc.get_iopub_msg(timeout=120)
+            if msg["parent_header"].get("msg_id") != run_id:
+                continue
+            if msg["msg_type"] in ("stream", "error"):
+                out += msg["content"].get("text", "") + str(msg["content"].get("evalue", ""))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        assert "s simulated" in out, out
+        assert "Error" not in out and "Exception" not in out, out
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
