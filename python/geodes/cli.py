@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -130,14 +131,17 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
         written = os.path.exists(out) and os.stat(out).st_mtime_ns != before
         if code not in (EXIT_OK, EXIT_FAILURE) or not written:
             return code
-        return _report([out, "-o", report]) or code
+        # The run recorded its own command line, with the temporary --out added here; the
+        # report shows the one the user typed.
+        typed = shlex.join(["geodes", "run", *args, "--report", report])
+        return _report([out, "-o", report], command_line=typed) or code
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
     return argparse.ArgumentParser(prog=f"geodes {prog}", description=description)
 
 
-def _report(args: Sequence[str]) -> int:
+def _report(args: Sequence[str], command_line: str | None = None) -> int:
     p = _parser("report", "Write the HTML report of a results file (geodes run --out).")
     p.add_argument("results", help="an HDF5 results file written by geodes run --out")
     p.add_argument(
@@ -164,6 +168,8 @@ def _report(args: Sequence[str]) -> int:
         )
     from geodes.report import write_report
 
+    if command_line is not None:
+        results.meta["command_line"] = command_line
     try:
         write_report(results, output)
     except OutputError as e:

@@ -162,6 +162,8 @@ def test_run_with_report_writes_the_report_and_leaves_no_results_file_unless_ask
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
     text = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Step 1: businesses" in text and "Incomplete run." not in text
+    # The command shown is the one typed, not the run's temporary results file.
+    assert "geodes-run-" not in text and "--report report.html</code>" in text
     r = geodes("run", "--quiet", *SHORT, "--out", "r.h5", "--report=again.html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.html", "r.h5", "report.html"]
