@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        test-fuzz test-install bench format lint tidy clean
+        test-fuzz test-install fuzz-long bench format lint tidy clean
 
 all: build
 
@@ -65,6 +65,27 @@ test-fuzz: setup
 # `pip install .` into a fresh venv and the `geodes` command it gives (scripts/test-install).
 test-install: setup
 	@scripts/test-install
+
+# Fuzzing that accumulates (hours; outside `make test`): libFuzzer at the lowest priority for
+# FUZZ_LONG_SECONDS, keeping its corpus in build/fuzz/corpus between runs, then a minimised merge
+# of everything found (that corpus, fuzz/corpus, scenarios/) written back to fuzz/corpus/, to be
+# committed, so that every `make test-fuzz` starts from all past coverage. Crashes go to
+# build/fuzz/ as crash-*; the final figures (executions, cov, ft) to build/fuzz/fuzz-long.log.
+FUZZ_LONG_SECONDS ?= 7200
+fuzz-long: setup
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@mkdir -p build/fuzz/corpus
+	@cd build/fuzz && nice -n 19 fuzz/scenario_loader_fuzz -max_total_time=$(FUZZ_LONG_SECONDS) \
+	  -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -dict=../../fuzz/scenario.dict \
+	  corpus ../../fuzz/corpus ../../scenarios >fuzz-long.log 2>&1 || { tail -n 60 fuzz-long.log; exit 1; }
+	@rm -rf build/fuzz/merged && mkdir -p build/fuzz/merged
+	@cd build/fuzz && nice -n 19 fuzz/scenario_loader_fuzz -merge=1 -timeout=10 -rss_limit_mb=2048 \
+	  merged ../../fuzz/corpus corpus ../../scenarios >merge.log 2>&1 || { tail -n 30 merge.log; exit 1; }
+	@rm -rf fuzz/corpus && mv build/fuzz/merged fuzz/corpus
+	@grep -E "stat::number_of_executed_units|stat::new_units_added|DONE" build/fuzz/fuzz-long.log
+	@tail -n 1 build/fuzz/merge.log
+	@echo "fuzz/corpus: $$(ls fuzz/corpus | wc -l) inputs (git add fuzz/corpus to keep them)"
 
 bench: setup
 	@cmake --preset release >/dev/null

@@ -1,8 +1,10 @@
 #include "geodes/app/text_format.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace geodes::app {
 
@@ -57,6 +59,111 @@ std::string pad_right(std::string_view text, std::size_t width) {
 std::string pad_left(std::string_view text, std::size_t width) {
   std::string s = fit(text, width);
   return std::string(width - display_width(s), ' ') + s;
+}
+
+namespace {
+
+// Splits `text` after its first `width` code points: {head, rest}.
+std::pair<std::string_view, std::string_view> split_at_width(std::string_view text,
+                                                             std::size_t width) {
+  std::size_t points = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (is_continuation(static_cast<unsigned char>(text[i]))) continue;
+    if (points == width) return {text.substr(0, i), text.substr(i)};
+    ++points;
+  }
+  return {text, {}};
+}
+
+// `path` with control characters and backslashes escaped; each element is one visible unit (an
+// escape or one UTF-8 sequence), so that lines can be cut between elements.
+std::vector<std::string> escaped_units(std::string_view path) {
+  std::vector<std::string> units;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const auto c = static_cast<unsigned char>(path[i]);
+    if (c == '\\') {
+      units.emplace_back("\\\\");
+    } else if (c == '\n') {
+      units.emplace_back("\\n");
+    } else if (c == '\t') {
+      units.emplace_back("\\t");
+    } else if (c < 0x20 || c == 0x7f) {
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "\\x%02x", c);
+      units.emplace_back(buf.data());
+    } else if (is_continuation(c) && !units.empty() &&
+               static_cast<unsigned char>(units.back()[0]) >= 0xC0) {
+      units.back() += static_cast<char>(c);  // the rest of a UTF-8 sequence
+    } else if (c >= 0x80 && (is_continuation(c) || c >= 0xF8)) {
+      std::array<char, 8> buf{};
+      std::snprintf(buf.data(), buf.size(), "\\x%02x", c);  // not valid UTF-8: shown as a byte
+      units.emplace_back(buf.data());
+    } else {
+      units.emplace_back(1, static_cast<char>(c));
+    }
+  }
+  return units;
+}
+
+}  // namespace
+
+std::vector<std::string> wrap_words(std::string_view text, std::size_t width) {
+  constexpr std::string_view kSpaces = " \t\n\r";
+  width = std::max<std::size_t>(width, 1);
+  std::vector<std::string> lines;
+  std::string line;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    const std::size_t start = text.find_first_not_of(kSpaces, at);
+    if (start == std::string_view::npos) break;
+    const std::size_t end = std::min(text.find_first_of(kSpaces, start), text.size());
+    std::string_view word = text.substr(start, end - start);
+    at = end;
+    while (!word.empty()) {
+      if (line.empty()) {
+        if (display_width(word) <= width) {
+          line = std::string(word);
+          break;
+        }
+        const auto [head, rest] = split_at_width(word, width);  // a word longer than a line
+        lines.emplace_back(head);
+        word = rest;
+      } else if (display_width(line) + 1 + display_width(word) <= width) {
+        line += ' ';
+        line += word;
+        break;
+      } else {
+        lines.push_back(std::move(line));
+        line.clear();
+      }
+    }
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> wrap_path(std::string_view path, std::size_t width) {
+  width = std::max<std::size_t>(width, 4);  // room for the longest escape
+  const std::vector<std::string> units = escaped_units(path);
+  std::vector<std::string> lines;
+  std::size_t first = 0;  // the first unit not yet on a line
+  while (first < units.size()) {
+    std::size_t columns = 0;
+    std::size_t end = first;  // one past the last unit that fits
+    std::size_t after_slash = first;
+    while (end < units.size() && columns + display_width(units[end]) <= width) {
+      columns += display_width(units[end]);
+      ++end;
+      if (units[end - 1] == "/") after_slash = end;
+    }
+    if (end < units.size() && after_slash > first) end = after_slash;
+    std::string line;
+    for (std::size_t i = first; i < end; ++i) line += units[i];
+    lines.push_back(std::move(line));
+    first = end;
+  }
+  if (lines.empty()) lines.emplace_back();
+  return lines;
 }
 
 std::string format_count(std::uint64_t n) {

@@ -1,6 +1,7 @@
 #include "geodes/app/scenario_check.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -386,18 +387,51 @@ TEST(CheckScenarios, EveryScenarioLoadsAndChecksWithoutErrors) {
   EXPECT_EQ(seen.size(), expected.size());
 }
 
+// Every line of `text` fits 80 columns.
+void expect_80_columns(const std::string& text, const std::string& what) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) EXPECT_LE(display_width(line), 80u) << what << ": " << line;
+}
+
 TEST(CheckScenarios, TheTextReportFitsIn80Columns) {
   for (const auto& entry : std::filesystem::directory_iterator(source_file("scenarios"))) {
     if (entry.path().extension() != ".yaml") continue;
     const LoadedScenario s = load_scenario_file(entry.path().string());
     std::ostringstream out;
     write_check_text(s, check_scenario(s.spec), out);
-    std::istringstream lines(out.str());
-    std::string line;
-    while (std::getline(lines, line)) {
-      EXPECT_LE(display_width(line), 80u) << entry.path().filename() << ": " << line;
-    }
+    expect_80_columns(out.str(), entry.path().filename().string());
   }
+}
+
+// Wherever the checkout lives: the same scenarios copied under a deep directory whose names hold
+// spaces, non-ASCII characters and a component longer than a line.
+TEST(CheckScenarios, TheTextReportFitsIn80ColumnsWhateverThePathAndShowsItWhole) {
+  const std::filesystem::path deep = std::filesystem::temp_directory_path() /
+                                     ("geodes check " + std::to_string(::getpid())) /
+                                     "数据中心 異地多活 ünïcode" / std::string(100, 'x') / "a b";
+  std::filesystem::create_directories(deep);
+  for (const auto& entry : std::filesystem::directory_iterator(source_file("scenarios"))) {
+    if (entry.path().extension() != ".yaml") continue;
+    const std::filesystem::path copy = deep / entry.path().filename();
+    std::filesystem::copy_file(entry.path(), copy);
+    const Outcome o = cli({"check", copy.string()});
+    EXPECT_EQ(o.code, kExitOk) << o.err;
+    expect_80_columns(o.out, copy.string());
+    // The file lines, joined, give the path back.
+    std::istringstream lines(o.out);
+    std::string line;
+    std::string joined;
+    std::getline(lines, line);
+    EXPECT_EQ(line.rfind("geodes check: ", 0), 0u) << line;
+    while (std::getline(lines, line) &&
+           (joined.empty() ? line.rfind("  file", 0) == 0
+                           : line.rfind(std::string(16, ' '), 0) == 0)) {
+      joined += line.substr(16);
+    }
+    EXPECT_EQ(joined, copy.string());
+  }
+  std::filesystem::remove_all(deep.parent_path().parent_path().parent_path());
 }
 
 TEST(CheckScenarios, TheTextReportShowsTheFourSteps) {
@@ -431,7 +465,11 @@ TEST(CheckCommand, ACheckErrorExitsWithBadInput) {
 TEST(CheckCommand, WithoutAScenarioItChecksTheBuiltInDefault) {
   const Outcome o = cli({"check"});
   EXPECT_EQ(o.code, kExitOk) << o.err;
-  EXPECT_NE(o.out.find("login_two_cities (<built-in login_two_cities.yaml>)"), std::string::npos);
+  EXPECT_NE(
+      o.out.find(
+          "geodes check: login_two_cities\n  file          <built-in login_two_cities.yaml>\n"),
+      std::string::npos)
+      << o.out;
 }
 
 TEST(CheckCommand, JsonHasAStableShape) {

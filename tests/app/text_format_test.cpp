@@ -4,6 +4,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 namespace geodes::app {
 namespace {
@@ -70,6 +72,39 @@ TEST(TextFormat, LongNamesAreCutWithAMarkerAndNeverInsideACharacter) {
   EXPECT_EQ(pad_right("上海", 4), "上海  ");
   EXPECT_EQ(pad_left("ab", 4), "  ab");
   EXPECT_EQ(pad_left("abcdef", 4), "abc~");
+}
+
+TEST(TextFormat, WordsWrapAtSpacesAndAWordLongerThanALineIsSplit) {
+  EXPECT_EQ(wrap_words("one two three", 7), (std::vector<std::string>{"one two", "three"}));
+  EXPECT_EQ(wrap_words("  a   b  ", 80), (std::vector<std::string>{"a b"}));
+  EXPECT_EQ(wrap_words("", 10), (std::vector<std::string>{""}));
+  EXPECT_EQ(wrap_words("ab abcdefghij c", 4),
+            (std::vector<std::string>{"ab", "abcd", "efgh", "ij c"}));
+  // Split by code points, never inside a character.
+  EXPECT_EQ(wrap_words("上海机房北京", 4), (std::vector<std::string>{"上海机房", "北京"}));
+}
+
+TEST(TextFormat, APathIsShownWholeWithinTheWidthAndJoinsBackExactly) {
+  const std::string path = "/tmp/a deep dir/数据 中心/second level/scenarios/login two.yaml";
+  for (std::size_t width : {4u, 7u, 13u, 20u, 64u, 200u}) {
+    const std::vector<std::string> lines = wrap_path(path, width);
+    std::string joined;
+    for (const std::string& l : lines) {
+      EXPECT_LE(display_width(l), width) << l;
+      joined += l;
+    }
+    EXPECT_EQ(joined, path) << width;
+  }
+  // Breaks come after a '/' when one is within the width.
+  EXPECT_EQ(wrap_path("/aaa/bbb/ccc", 9), (std::vector<std::string>{"/aaa/bbb/", "ccc"}));
+  EXPECT_EQ(wrap_path("/abcdefghi", 4), (std::vector<std::string>{"/", "abcd", "efgh", "i"}));
+  EXPECT_EQ(wrap_path("", 10), (std::vector<std::string>{""}));
+}
+
+TEST(TextFormat, APathsControlCharactersBackslashesAndBadBytesAreEscaped) {
+  EXPECT_EQ(wrap_path("a\nb\\c\x1b\xff", 80), (std::vector<std::string>{"a\\nb\\\\c\\x1b\\xff"}));
+  // An escape is never cut.
+  EXPECT_EQ(wrap_path("ab\x01", 4), (std::vector<std::string>{"ab", "\\x01"}));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace geodes::app {
 
@@ -23,6 +24,18 @@ std::string fit(std::string_view text, std::size_t width);
 /// (right-aligned cell) to exactly `width` columns.
 std::string pad_right(std::string_view text, std::size_t width);
 std::string pad_left(std::string_view text, std::size_t width);
+
+/// `text` broken into lines of at most `width` columns (width >= 1) at white space; a word longer
+/// than `width` is split at `width` columns (never inside a UTF-8 sequence). Runs of white space
+/// between words become one space. Returns one empty line for an empty text.
+std::vector<std::string> wrap_words(std::string_view text, std::size_t width);
+
+/// `path` shown whole, in lines of at most `width` columns (width >= 4), so that a report keeps
+/// its width wherever a file lives. Control characters and backslashes are escaped as in C
+/// ("\n", "\x1b", "\\"), so every byte is visible; lines break after a '/' where one is within
+/// the width, else at the width (never inside a UTF-8 sequence or an escape). Joined with nothing
+/// in between, the lines give the escaped path back exactly (spaces included).
+std::vector<std::string> wrap_path(std::string_view path, std::size_t width);
 
 /// A count in at most 5 columns: exact below 100,000 ("99999"), then three significant digits
 /// with an SI suffix ("123k", "1.2M", "45G", up to "18E").
