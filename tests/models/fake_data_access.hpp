@@ -42,8 +42,8 @@ class FakeDataAccess : public DataAccess {
     w.commit_time = engine_.now();
     w.bytes = 100;
     // Only take a version if the commit can succeed, like a DB that rejects before logging.
-    const Row* row = stores_[dc.value][cls.value].find(key);
-    const bool exists = row != nullptr && !row->deleted;
+    const std::optional<Row> row = stores_[dc.value][cls.value].find(key);
+    const bool exists = row && !row->deleted;
     if (kind == WriteKind::kInsert && exists) return {ApplyResult::kDuplicateKey, {}};
     if (kind != WriteKind::kInsert && !exists) return {ApplyResult::kMissingRow, {}};
     w.version = clocks_[dc.value].next(engine_.now());
@@ -62,7 +62,7 @@ class FakeDataAccess : public DataAccess {
     return home == dc ? sim::Duration::zero() : access_latency_;
   }
 
-  const Row* read(DcId dc, DataClassId cls, std::uint64_t key) const override {
+  std::optional<Row> read(DcId dc, DataClassId cls, std::uint64_t key) const override {
     return stores_[dc.value][cls.value].find(key);
   }
 

@@ -25,9 +25,9 @@ class NoData final : public models::DataAccess {
                               std::uint64_t, std::uint64_t) override {
     return {};
   }
-  [[nodiscard]] const models::Row* read(models::DcId, models::DataClassId,
-                                        std::uint64_t) const override {
-    return nullptr;
+  [[nodiscard]] std::optional<models::Row> read(models::DcId, models::DataClassId,
+                                                std::uint64_t) const override {
+    return std::nullopt;
   }
   std::optional<sim::Duration> call(models::DcId, models::DcId) override { return std::nullopt; }
   void preload(models::DataClassId, std::uint64_t, std::uint64_t) override {}

@@ -6,12 +6,6 @@
 
 namespace geodes::models {
 
-std::size_t FirstArrivalTracker::VersionHash::operator()(const VersionKey& k) const {
-  std::uint64_t x = k.seq * 0x9e3779b97f4a7c15ULL ^ (std::uint64_t{k.origin} << 48);
-  x ^= x >> 29;
-  return static_cast<std::size_t>(x);
-}
-
 FirstArrivalTracker::FirstArrivalTracker(int channels, sim::Duration retention)
     : channels_(channels), retention_(retention) {
   if (channels < 1 || channels > 64) {
@@ -31,8 +25,9 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
   }
   evict(now);
   const std::uint64_t bit = std::uint64_t{1} << channel;
-  auto [it, inserted] = seen_.try_emplace(VersionKey{w.version.origin.value, w.version.seq});
-  Entry& e = it->second;
+  Origin& o = of(w.version.origin);
+  auto [it, inserted] = o.seen.try_emplace(w.version.seq, 0);
+  std::uint64_t& delivered_by = it->second;
   if (inserted) {
     ++stats_.first_arrivals;
     ++stats_.won[channel];
@@ -40,31 +35,57 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
   } else {
     ++stats_.duplicates;
   }
-  e.delivered_by |= bit;
-  if (!e.complete && e.delivered_by == all_bits_) {
-    e.complete = true;
-    completed_.push_back(Completed{it->first, now});
+  if (delivered_by != all_bits_ && (delivered_by | bit) == all_bits_) {
+    o.completed.push_back(Completed{w.version.seq, now});
   }
+  delivered_by |= bit;
 }
 
 bool FirstArrivalTracker::arrive_out_of_band(const Write& w, sim::Time now) {
   evict(now);
-  auto [it, inserted] = seen_.try_emplace(VersionKey{w.version.origin.value, w.version.seq});
+  Origin& o = of(w.version.origin);
+  const auto [it, inserted] = o.seen.try_emplace(w.version.seq, all_bits_);
   if (!inserted) return false;
   ++stats_.first_arrivals;
   ++stats_.out_of_band;
   lag_.record((now - w.commit_time).ns());
-  it->second.delivered_by = all_bits_;
-  it->second.complete = true;
-  completed_.push_back(Completed{it->first, now});
+  o.completed.push_back(Completed{w.version.seq, now});
   return true;
 }
 
-void FirstArrivalTracker::evict(sim::Time now) {
-  while (!completed_.empty() && now - completed_.front().at > retention_) {
-    seen_.erase(completed_.front().key);
-    completed_.pop_front();
+FirstArrivalTracker::Origin& FirstArrivalTracker::of(DcId origin) {
+  for (Origin& o : origins_) {
+    if (o.origin == origin.value) return o;
   }
+  origins_.emplace_back();
+  origins_.back().origin = origin.value;
+  return origins_.back();
+}
+
+void FirstArrivalTracker::evict(sim::Time now) {
+  // Each origin's completions are in completion order, so together they evict exactly what one
+  // queue of all completions would.
+  for (Origin& o : origins_) {
+    while (!o.completed.empty() && now - o.completed.front().at > retention_) {
+      o.seen.erase(o.completed.front().seq);
+      o.completed.pop_front();
+    }
+  }
+}
+
+std::size_t FirstArrivalTracker::remembered() const {
+  std::size_t n = 0;
+  for (const Origin& o : origins_) n += o.seen.size();
+  return n;
+}
+
+std::size_t FirstArrivalTracker::used_bytes() const {
+  std::size_t n = origins_.capacity() * sizeof(Origin);
+  for (const Origin& o : origins_) {
+    n += o.seen.capacity() * (2 * sizeof(std::uint64_t) + 1) +
+         o.completed.size() * sizeof(Completed);
+  }
+  return n;
 }
 
 }  // namespace geodes::models

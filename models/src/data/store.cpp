@@ -1,12 +1,11 @@
 // Store: rows, local commits, the apply rules of replicated writes, divergence.
 //
-// Determinism: rows_ is a hash map, used only for lookups; keys() and divergent_keys() sort.
+// Determinism: rows_ is probed by key; keys() and divergent_keys() are in key order.
 #include "geodes/models/data/store.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
-#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -23,69 +22,78 @@ namespace {
 constexpr std::array<std::string_view, 5> kRuleNames = {"strict", "skip", "overwrite",
                                                         "last_writer_wins", "insert_if_absent"};
 
-bool is_live(const Row* row) { return row != nullptr && !row->deleted; }
+// The version a stored row holds.
+Version version_of(std::uint32_t origin, std::uint64_t seq, std::int64_t hlc) {
+  return Version{DcId{origin}, seq, hlc};
+}
 
 }  // namespace
 
-Store::Store(DcId dc, std::string data_class) : dc_(dc), data_class_(std::move(data_class)) {}
+Store::Store(DcId dc, std::string data_class, KeySizing sizing)
+    : dc_(dc), data_class_(std::move(data_class)), rows_(sizing) {}
 
-const Row* Store::find(std::uint64_t key) const {
-  const auto it = rows_.find(key);
-  return it == rows_.end() ? nullptr : &it->second;
-}
-
-bool Store::contains(std::uint64_t key) const { return is_live(find(key)); }
-
-std::vector<std::uint64_t> Store::keys() const {
-  std::vector<std::uint64_t> out;
-  out.reserve(rows_.size());
-  for (const auto& [key, row] : rows_) out.push_back(key);
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::uint64_t> Store::keys() const { return rows_.keys(); }
 
 void Store::clear() {
   rows_.clear();
+  absl::flat_hash_map<std::uint64_t, sim::Time>().swap(far_commit_);
   live_ = 0;
 }
 
-void Store::put(Row& row, bool existed, const Write& w, sim::Time now) {
+std::size_t Store::used_bytes() const {
+  return rows_.used_bytes() +
+         far_commit_.capacity() * (sizeof(std::pair<std::uint64_t, sim::Time>) + 1);
+}
+
+void Store::put(Stored& row, bool existed, const Write& w) {
   const bool deleted = w.kind == WriteKind::kDelete;
   if (existed) {
-    if (newer(row.version, w.version)) ++stats_.order_violations;
-    if (!row.deleted) --live_;
+    if (newer(version_of(row.origin, row.seq, row.hlc), w.version)) ++stats_.order_violations;
+    if ((row.meta & kDeleted) == 0) --live_;
+    if ((row.meta & kFarCommit) != 0) far_commit_.erase(w.key);
   }
-  row.version = w.version;
+  row.seq = w.version.seq;
+  row.hlc = w.version.hlc;
   row.value = w.value;
-  row.deleted = deleted;
-  row.commit_time = w.commit_time;
-  row.apply_time = now;
+  row.origin = w.version.origin.value;
+  // The commit time as its distance below the hybrid timestamp (see Stored).
+  constexpr std::int64_t kLimit = std::int64_t{1} << 29;
+  std::int64_t distance = 0;
+  const bool near = !__builtin_sub_overflow(w.version.hlc, w.commit_time.ns(), &distance) &&
+                    distance >= -kLimit && distance < kLimit;
+  row.meta = deleted ? kDeleted : 0;
+  if (near) {
+    row.meta |= static_cast<std::int32_t>(distance * 4);
+  } else {
+    row.meta |= kFarCommit;
+    far_commit_[w.key] = w.commit_time;
+  }
   if (!deleted) ++live_;
 }
 
-ApplyResult Store::commit(const Write& w, sim::Time now) {
-  // One lookup on the common paths (a new row inserted, an existing one updated).
-  auto [it, inserted] = rows_.try_emplace(w.key);
-  const bool live = !inserted && !it->second.deleted;
+ApplyResult Store::commit(const Write& w, sim::Time /*now*/) {
+  auto [row, inserted] = rows_.try_emplace(w.key);
+  const bool live = !inserted && (row->meta & kDeleted) == 0;
   if (w.kind == WriteKind::kInsert && live) return ApplyResult::kDuplicateKey;
   if (w.kind != WriteKind::kInsert && !live) {
-    if (inserted) rows_.erase(it);
+    if (inserted) rows_.erase(w.key);
     return ApplyResult::kMissingRow;
   }
-  put(it->second, !inserted, w, now);
+  put(*row, !inserted, w);
   ++stats_.commits;
   return ApplyResult::kApplied;
 }
 
-ApplyResult Store::decide(const Write& w, ApplyRule rule, const Row* row) {
+ApplyResult Store::decide(const Write& w, ApplyRule rule, const Stored* row) {
   if (rule == ApplyRule::kLastWriterWins) {
     // Every case (insert over a row, upsert of a missing row, write over a row or tombstone)
     // reduces to "the newest version wins"; only an absent key has nothing to compare with.
     // An exact redelivery (equal version) is not newer, hence stale.
-    return row == nullptr || newer(w.version, row->version) ? ApplyResult::kApplied
-                                                            : ApplyResult::kStale;
+    return row == nullptr || newer(w.version, version_of(row->origin, row->seq, row->hlc))
+               ? ApplyResult::kApplied
+               : ApplyResult::kStale;
   }
-  const bool live = is_live(row);
+  const bool live = row != nullptr && (row->meta & kDeleted) == 0;
   if (w.kind == WriteKind::kInsert) {
     if (!live) return ApplyResult::kApplied;  // missing or a tombstone
     switch (rule) {
@@ -105,16 +113,17 @@ ApplyResult Store::decide(const Write& w, ApplyRule rule, const Row* row) {
   return rule == ApplyRule::kStrict ? ApplyResult::kMissingRow : ApplyResult::kSkipped;
 }
 
-ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time now) {
-  // One hash lookup: the slot is made up front and removed again if the write is not applied.
-  auto [it, inserted] = rows_.try_emplace(w.key);
-  const ApplyResult result = decide(w, rule, inserted ? nullptr : &it->second);
-  if (inserted && result != ApplyResult::kApplied) rows_.erase(it);
+ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time /*now*/) {
+  Stored* row = rows_.find(w.key);
+  const ApplyResult result = decide(w, rule, row);
   switch (result) {
-    case ApplyResult::kApplied:
-      put(it->second, !inserted, w, now);
+    case ApplyResult::kApplied: {
+      const bool existed = row != nullptr;
+      if (!existed) row = rows_.try_emplace(w.key).first;
+      put(*row, existed, w);
       ++stats_.applied;
       break;
+    }
     case ApplyResult::kDuplicateKey:
       ++stats_.duplicate_key;
       break;
@@ -132,17 +141,26 @@ ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time now) {
 }
 
 std::vector<std::uint64_t> divergent_keys(const Store& a, const Store& b) {
-  std::vector<std::uint64_t> all = a.keys();
+  // A merge of the two key lists, in key order, without building their union.
+  const std::vector<std::uint64_t> ka = a.keys();
   const std::vector<std::uint64_t> kb = b.keys();
-  std::vector<std::uint64_t> merged;
-  merged.reserve(all.size() + kb.size());
-  std::set_union(all.begin(), all.end(), kb.begin(), kb.end(), std::back_inserter(merged));
   std::vector<std::uint64_t> out;
-  for (const std::uint64_t key : merged) {
-    const Row* ra = a.find(key);
-    const Row* rb = b.find(key);
-    const bool la = is_live(ra);
-    const bool lb = is_live(rb);
+  std::size_t i = 0;
+  std::size_t j = 0;
+  while (i < ka.size() || j < kb.size()) {
+    std::uint64_t key = 0;
+    if (j == kb.size() || (i < ka.size() && ka[i] < kb[j])) {
+      key = ka[i++];
+    } else if (i == ka.size() || kb[j] < ka[i]) {
+      key = kb[j++];
+    } else {
+      key = ka[i++];
+      ++j;
+    }
+    const std::optional<Row> ra = a.find(key);
+    const std::optional<Row> rb = b.find(key);
+    const bool la = ra && !ra->deleted;
+    const bool lb = rb && !rb->deleted;
     if (la != lb || (la && ra->value != rb->value)) out.push_back(key);
   }
   return out;

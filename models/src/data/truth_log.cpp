@@ -1,20 +1,24 @@
 #include "geodes/models/data/truth_log.hpp"
 
-#include <algorithm>
 #include <string>
 
 #include "geodes/sim/error.hpp"
 
 namespace geodes::models {
 
-TruthLog::TruthLog(const std::vector<sim::Duration>& bounds) {
+TruthLog::TruthLog(const std::vector<sim::Duration>& bounds, const std::vector<KeySizing>& sizing) {
+  if (!sizing.empty() && sizing.size() != bounds.size()) {
+    throw InvalidArgument("truth log: " + std::to_string(sizing.size()) + " sizings for " +
+                          std::to_string(bounds.size()) + " data classes");
+  }
   classes_.reserve(bounds.size());
   for (std::size_t i = 0; i < bounds.size(); ++i) {
     if (bounds[i] < sim::Duration::zero()) {
       throw InvalidArgument("truth log: the bound of data class " + std::to_string(i) +
                             " is negative");
     }
-    classes_.push_back(Class{bounds[i], {}});
+    classes_.push_back(
+        Class{bounds[i], KeyTable<Committed>(sizing.empty() ? KeySizing{} : sizing[i]), {}, {}});
   }
 }
 
@@ -22,67 +26,85 @@ void TruthLog::record(DataClassId cls, std::uint64_t key, const Version& version
                       sim::Time commit_time, bool deleted) {
   Class& c = classes_.at(cls.value);
   const Committed next{version, commit_time, deleted};
-  auto [it, inserted] = c.keys.try_emplace(key, Entry{next, {}});
-  if (inserted) return;
-  Entry& e = it->second;
-  if (c.bound != sim::Duration::max()) {
-    e.older.push_back(e.newest);
-    prune(c, e, commit_time);
+  auto [newest, inserted] = c.newest.try_emplace(key);
+  const Committed replaced = *newest;
+  *newest = next;
+  if (inserted || c.bound == sim::Duration::max()) return;
+  forget_older(c, commit_time);
+  // The replaced version joins the older ones, pruned as of this commit against the new newest:
+  // it stays the reference of reads for `bound` after this commit if it was committed before.
+  Older& older = c.older[key];
+  older.push_back(replaced);
+  prune(c, next, older, commit_time);
+  if (older.empty()) {
+    c.older.erase(key);
+  } else {
+    c.rewrites.push_back(Rewrite{commit_time, key});
   }
-  e.newest = next;
 }
 
-void TruthLog::prune(const Class& c, Entry& e, sim::Time now) const {
-  if (e.older.empty()) return;
+void TruthLog::forget_older(Class& c, sim::Time now) {
+  // A key's older versions are needed only while its newest is within the bound; once it is not,
+  // the newest itself is the reference of every later read.
+  while (!c.rewrites.empty() && c.rewrites.front().at <= now - c.bound) {
+    const std::uint64_t key = c.rewrites.front().key;
+    c.rewrites.pop_front();
+    const Committed* newest = c.newest.find(key);
+    if (newest != nullptr && newest->commit_time <= now - c.bound) c.older.erase(key);
+  }
+}
+
+void TruthLog::prune(const Class& c, const Committed& newest, Older& older, sim::Time now) {
   // Keep the newest entry committed at or before the horizon and everything after it: older
   // entries can never again be the reference version of a staleness judgement.
   const sim::Time horizon = now - c.bound;
   std::size_t keep_from = 0;
-  for (std::size_t i = 0; i < e.older.size(); ++i) {
-    if (e.older[i].commit_time <= horizon) keep_from = i;
+  for (std::size_t i = 0; i < older.size(); ++i) {
+    if (older[i].commit_time <= horizon) keep_from = i;
   }
-  if (e.newest.commit_time <= horizon) keep_from = e.older.size();
+  if (newest.commit_time <= horizon) keep_from = older.size();
   if (keep_from > 0) {
-    e.older.erase(e.older.begin(), e.older.begin() + static_cast<std::ptrdiff_t>(keep_from));
+    older.erase(older.begin(), older.begin() + static_cast<std::ptrdiff_t>(keep_from));
   }
-}
-
-const Committed* TruthLog::latest(DataClassId cls, std::uint64_t key) const {
-  const Class& c = classes_.at(cls.value);
-  const auto it = c.keys.find(key);
-  return it == c.keys.end() ? nullptr : &it->second.newest;
 }
 
 bool TruthLog::stale(DataClassId cls, std::uint64_t key, const Version& seen, sim::Time now) {
   Class& c = classes_.at(cls.value);
   if (c.bound == sim::Duration::max()) return false;
-  const auto it = c.keys.find(key);
-  if (it == c.keys.end()) return false;
-  Entry& e = it->second;
-  prune(c, e, now);
+  forget_older(c, now);
+  const Committed* newest = c.newest.find(key);
+  if (newest == nullptr) return false;
   const sim::Time horizon = now - c.bound;
   const Committed* reference = nullptr;
-  if (e.newest.commit_time <= horizon) {
-    reference = &e.newest;
-  } else {
-    for (const Committed& old : e.older) {
-      if (old.commit_time <= horizon) reference = &old;
+  if (newest->commit_time <= horizon) {
+    reference = newest;
+  } else if (!c.older.empty()) {
+    if (const auto it = c.older.find(key); it != c.older.end()) {
+      prune(c, *newest, it->second, now);
+      for (const Committed& old : it->second) {
+        if (old.commit_time <= horizon) reference = &old;
+      }
     }
   }
   return reference != nullptr && newer(reference->version, seen);
 }
 
 std::vector<std::uint64_t> TruthLog::keys(DataClassId cls) const {
-  const Class& c = classes_.at(cls.value);
-  std::vector<std::uint64_t> out;
-  out.reserve(c.keys.size());
-  for (const auto& [key, entry] : c.keys) out.push_back(key);
-  std::sort(out.begin(), out.end());
-  return out;
+  return classes_.at(cls.value).newest.keys();
 }
 
 std::size_t TruthLog::key_count(DataClassId cls) const {
-  return classes_.at(cls.value).keys.size();
+  return classes_.at(cls.value).newest.size();
+}
+
+std::size_t TruthLog::used_bytes() const {
+  std::size_t n = 0;
+  for (const Class& c : classes_) {
+    n += c.newest.used_bytes() +
+         c.older.capacity() * (sizeof(std::pair<std::uint64_t, Older>) + 1) +
+         c.rewrites.size() * sizeof(Rewrite);
+  }
+  return n;
 }
 
 }  // namespace geodes::models

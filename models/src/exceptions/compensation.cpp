@@ -32,7 +32,7 @@ Compensation::Compensation(const CompensationSpec& spec, std::size_t businesses)
 void Compensation::affect(std::uint64_t user, CompensationCause cause,
                           std::optional<BusinessId> business) {
   const auto bit = static_cast<std::uint8_t>(1u << static_cast<unsigned>(cause));
-  Hurt& h = users_[user];
+  Hurt& h = *users_.try_emplace(user).first;
   if ((h.causes & bit) != 0) return;
   h.causes |= bit;
   const auto c = static_cast<std::size_t>(cause);

@@ -1,13 +1,13 @@
 #include "geodes/models/exceptions/oplog.hpp"
 
-#include <algorithm>
 #include <string>
 
 #include "geodes/sim/error.hpp"
 
 namespace geodes::models {
 
-Oplog::Oplog(const OplogSpec& spec, std::size_t dc_count) : spec_(spec), dc_count_(dc_count) {
+Oplog::Oplog(const OplogSpec& spec, std::size_t dc_count, KeySizing sizing)
+    : spec_(spec), dc_count_(dc_count), entries_(KeySizing{sizing.expected, KeyLayout::kIndexed}) {
   if (dc_count == 0) throw InvalidArgument("oplog: no DCs");
   if (spec.remote_dc && spec.remote_dc->value >= dc_count) {
     throw InvalidArgument("oplog: remote_dc " + std::to_string(spec.remote_dc->value) +
@@ -26,30 +26,44 @@ DcId Oplog::holder(DcId writer) const {
 }
 
 void Oplog::record(const Write& w, DcId writer, sim::Time durable_at) {
+  if (w.data_class != spec_.data_class) {
+    throw InvalidArgument("oplog of data class " + std::to_string(spec_.data_class.value) +
+                          ": a write of data class " + std::to_string(w.data_class.value));
+  }
   ++stats_.logged;
   const DcId at = holder(writer);
   if (at != writer) stats_.bytes_remote += w.bytes;
-  OplogEntry entry{w, writer, at, durable_at};
-  auto [it, inserted] = entries_.try_emplace(w.key, entry);
-  if (!inserted && !newer(it->second.write.version, w.version)) it->second = entry;
+  auto [e, inserted] = entries_.try_emplace(w.key);
+  if (!inserted && newer(Version{DcId{e->origin}, e->seq, e->hlc}, w.version)) return;
+  *e = Stored{w.version.seq,          w.version.hlc, w.value, w.commit_time, durable_at,
+              w.version.origin.value, writer.value,  w.bytes, w.kind};
 }
 
 void Oplog::set_durable(const Write& w, sim::Time at) {
-  const auto it = entries_.find(w.key);
-  if (it != entries_.end() && it->second.write.version == w.version) it->second.durable_at = at;
+  Stored* e = entries_.find(w.key);
+  if (e != nullptr && Version{DcId{e->origin}, e->seq, e->hlc} == w.version) e->durable_at = at;
+}
+
+OplogEntry Oplog::unpack(std::uint64_t key, const Stored& s) const {
+  OplogEntry e;
+  e.write.key = key;
+  e.write.kind = s.kind;
+  e.write.data_class = spec_.data_class;
+  e.write.version = Version{DcId{s.origin}, s.seq, s.hlc};
+  e.write.value = s.value;
+  e.write.commit_time = s.commit_time;
+  e.write.bytes = s.bytes;
+  e.writer = DcId{s.writer};
+  e.held_at = holder(e.writer);
+  e.durable_at = s.durable_at;
+  return e;
 }
 
 template <typename Doomed>
 void Oplog::destroy(Doomed doomed) {
-  // Erasing by a predicate leaves the same set whatever the map's iteration order.
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    if (doomed(it->second)) {
-      it = entries_.erase(it);
-      ++stats_.destroyed;
-    } else {
-      ++it;
-    }
-  }
+  // Erasing by a predicate leaves the same set whatever the order entries are visited in.
+  stats_.destroyed +=
+      entries_.erase_if([&](std::uint64_t key, const Stored& s) { return doomed(unpack(key, s)); });
 }
 
 void Oplog::lose_db(DcId dc, sim::Time /*now*/) {
@@ -65,18 +79,16 @@ void Oplog::lose_dc(DcId dc, sim::Time now) {
 
 std::vector<OplogEntry> Oplog::entries(sim::Time now) const {
   std::vector<OplogEntry> out;
-  out.reserve(entries_.size());
-  for (const auto& [key, e] : entries_) {
-    if (e.durable_at <= now) out.push_back(e);
-  }
-  std::sort(out.begin(), out.end(),
-            [](const OplogEntry& a, const OplogEntry& b) { return a.write.key < b.write.key; });
+  entries_.for_each([&](std::uint64_t key, const Stored& s) {
+    if (s.durable_at <= now) out.push_back(unpack(key, s));
+  });
   return out;
 }
 
-const OplogEntry* Oplog::find(std::uint64_t key) const {
-  const auto it = entries_.find(key);
-  return it == entries_.end() ? nullptr : &it->second;
+std::optional<OplogEntry> Oplog::find(std::uint64_t key) const {
+  const Stored* s = entries_.find(key);
+  if (s == nullptr) return std::nullopt;
+  return unpack(key, *s);
 }
 
 }  // namespace geodes::models

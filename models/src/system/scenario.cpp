@@ -1,8 +1,37 @@
 #include "geodes/models/system/scenario.hpp"
 
+#include <algorithm>
+
 #include "geodes/sim/names.hpp"
 
 namespace geodes::models {
+
+KeySizing key_sizing(const ScenarioSpec& spec, DataClassId cls) {
+  if (cls.value >= spec.data.size()) return {};
+  const UserParams& users = spec.workload.users;
+  const bool preloaded =
+      std::find(users.preload.begin(), users.preload.end(), cls) != users.preload.end();
+  bool per_user = preloaded || users.id_class == cls;
+  for (const BusinessParams& b : spec.workload.businesses) {
+    for (const Step& step : b.steps) {
+      if (step.data_class == cls &&
+          (step.key == KeyChoice::kAccount || step.key == KeyChoice::kNewId)) {
+        per_user = true;
+      }
+    }
+  }
+  bool dense_ids = true;
+  if (users.id_class && users.id_class->value < spec.data.size()) {
+    const std::optional<IdStrategyParams>& ids = spec.data[users.id_class->value].id_strategy;
+    dense_ids =
+        !ids || (ids->kind != IdStrategyKind::kSnowflake && ids->kind != IdStrategyKind::kRandom);
+  }
+  const std::uint64_t rows = spec.data[cls.value].rows;
+  KeySizing s;
+  s.expected = per_user ? std::max(rows, users.max) : rows;
+  s.layout = preloaded && dense_ids ? KeyLayout::kDirect : KeyLayout::kIndexed;
+  return s;
+}
 
 const char* to_string(ChannelType type) {
   switch (type) {

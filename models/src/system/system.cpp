@@ -124,8 +124,9 @@ void System::Impl::build_stores() {
   outgoing.assign(dc_count, std::vector<std::vector<Outgoing>>(class_count));
   for (std::uint32_t d = 0; d < dc_count; ++d) {
     clocks.emplace_back(DcId{d});
-    for (const DataClassSpec& c : spec.data) {
-      stores[d].push_back(std::make_unique<Store>(DcId{d}, c.name));
+    for (std::uint32_t c = 0; c < class_count; ++c) {
+      stores[d].push_back(
+          std::make_unique<Store>(DcId{d}, spec.data[c].name, key_sizing(spec, DataClassId{c})));
     }
   }
 }
@@ -319,7 +320,7 @@ void System::Impl::build_exceptions() {
                             "': a sync oplog's timeout must be > 0");
     }
     oplog_of_class[o.data_class.value] = static_cast<int>(oplogs.size());
-    oplogs.push_back(std::make_unique<Oplog>(o, dc_count));
+    oplogs.push_back(std::make_unique<Oplog>(o, dc_count, key_sizing(spec, o.data_class)));
     oplog_pending.emplace_back(dc_count);
     oplog_rngs.emplace_back(seed, "oplog/" + spec.data[o.data_class.value].name + "/write");
     oplog_sync_timeouts.push_back(0);
@@ -343,13 +344,14 @@ void System::Impl::build_exceptions() {
 void System::Impl::build_workload() {
   WorkloadParams params = spec.workload;
   params.data_classes.clear();
-  for (const DataClassSpec& c : spec.data) {
+  for (std::uint32_t c = 0; c < class_count; ++c) {
     WorkloadDataClass w;
-    w.name = c.name;
-    w.id_strategy = c.id_strategy;
-    w.bound = c.bound;
-    w.read_time = c.read_time;
-    w.write_time = c.write_time;
+    w.name = spec.data[c].name;
+    w.id_strategy = spec.data[c].id_strategy;
+    w.bound = spec.data[c].bound;
+    w.read_time = spec.data[c].read_time;
+    w.write_time = spec.data[c].write_time;
+    w.keys = key_sizing(spec, DataClassId{c});
     params.data_classes.push_back(w);
   }
   for (const AccessFallbackSpec& f : spec.exceptions.access_fallback) {
@@ -710,7 +712,7 @@ void System::Impl::rebuild(DcId dc, bool /*whole_dc*/) {
       if (d == dc.value || dc_destroyed[d]) continue;
       const Store& peer = *stores[d][c];
       for (const std::uint64_t key : peer.keys()) {
-        const Row* row = peer.find(key);
+        const std::optional<Row> row = peer.find(key);
         Write w;
         w.key = key;
         w.kind = row->deleted ? WriteKind::kDelete : WriteKind::kInsert;

@@ -34,11 +34,11 @@ namespace system_detail {
 
 inline std::string str(std::uint64_t v) { return std::to_string(v); }
 
-inline bool live(const Row* row) { return row != nullptr && !row->deleted; }
+inline bool live(const std::optional<Row>& row) { return row && !row->deleted; }
 
 // True iff `row` holds `v` or a version newer than it.
-inline bool holds(const Row* row, const Version& v) {
-  return row != nullptr && (row->version == v || newer(row->version, v));
+inline bool holds(const std::optional<Row>& row, const Version& v) {
+  return row && (row->version == v || newer(row->version, v));
 }
 
 struct VersionKey {
@@ -75,7 +75,8 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
                       std::uint64_t value, std::uint64_t ticket) override;
   void set_commit_waiter(CommitWaiter* waiter) override { commit_waiter = waiter; }
   [[nodiscard]] sim::Duration access_latency(DcId home, DcId dc) const override;
-  [[nodiscard]] const Row* read(DcId dc, DataClassId cls, std::uint64_t key) const override {
+  [[nodiscard]] std::optional<Row> read(DcId dc, DataClassId cls,
+                                        std::uint64_t key) const override {
     return stores[dc.value][cls.value]->find(key);
   }
   std::optional<sim::Duration> call(DcId from, DcId to) override;

@@ -4,7 +4,6 @@
 #include <limits>
 #include <set>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -66,12 +65,22 @@ RunResults System::Impl::results() const {
   const std::vector<DcId> alive = surviving_dcs();
   const auto dc_name = [&](DcId d) { return spec.topology.datacenter(d).name; };
 
-  // Which user owns a row keyed by an account id (for compensation of lost data).
-  std::unordered_map<std::uint64_t, std::uint64_t> user_of_account;
+  // Which user owns a row keyed by an account id (for compensation of lost data): (account,
+  // user) pairs sorted by account, the first registered user of an account first.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> user_of_account;
+  user_of_account.reserve(workload->registered_users());
   for (std::uint64_t rank = 0; rank < workload->registered_users(); ++rank) {
     const std::uint64_t user = workload->registered_user(rank);
-    user_of_account.emplace(workload->account(user), user);
+    user_of_account.emplace_back(workload->account(user), rank);
   }
+  std::sort(user_of_account.begin(), user_of_account.end());
+  for (auto& [account, rank] : user_of_account) rank = workload->registered_user(rank);
+  const auto owner_of = [&](std::uint64_t account) -> std::optional<std::uint64_t> {
+    const auto it = std::lower_bound(user_of_account.begin(), user_of_account.end(),
+                                     std::make_pair(account, std::uint64_t{0}));
+    if (it == user_of_account.end() || it->first != account) return std::nullopt;
+    return it->second;
+  };
   const std::uint64_t registered = workload->registered_users();
   Compensation comp = *compensation;
 
@@ -136,16 +145,15 @@ RunResults System::Impl::results() const {
                  holds(stores[origin.value][c]->find(key), latest->version);
         }
         if (!held && log != nullptr) {
-          const OplogEntry* e = log->find(key);
-          held = e != nullptr && e->durable_at <= now &&
+          const std::optional<OplogEntry> e = log->find(key);
+          held = e && e->durable_at <= now &&
                  (e->write.version == latest->version || newer(e->write.version, latest->version));
         }
         if (held) continue;
         ++d.lost;
         // Lossable data (a password: the user resets it) hurts nobody when lost.
-        if (const auto it = user_of_account.find(key);
-            !ds.lossable && it != user_of_account.end()) {
-          comp.affect(it->second, CompensationCause::kDataLost);
+        if (const std::optional<std::uint64_t> owner = owner_of(key); !ds.lossable && owner) {
+          comp.affect(*owner, CompensationCause::kDataLost);
         }
         for (std::size_t i = 0; i < destructions.size(); ++i) {
           const Destruction& x = destructions[i];
@@ -176,11 +184,11 @@ RunResults System::Impl::results() const {
         dk.data_class = ds.name;
         dk.key = k;
         for (DcId dc : alive) {
-          const Row* row = stores[dc.value][c]->find(k);
+          const std::optional<Row> row = stores[dc.value][c]->find(k);
           DivergentKey::Copy copy;
           copy.dc = dc_name(dc);
           copy.present = live(row);
-          if (row != nullptr) {
+          if (row) {
             copy.origin = row->version.origin.value;
             copy.seq = row->version.seq;
             copy.hlc = row->version.hlc;

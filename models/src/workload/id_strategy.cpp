@@ -182,7 +182,7 @@ std::uint64_t IdAllocator::draw(DcId dc, sim::Time now) {
 
 void IdAllocator::record(std::uint64_t id) {
   ++allocated_;
-  std::uint32_t& given = given_[id];
+  std::uint32_t& given = *given_.try_emplace(id).first;
   if (given > 0) ++reused_;
   conflicts_ += given;  // the new entity pairs with each earlier holder
   ++given;

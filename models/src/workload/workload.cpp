@@ -187,11 +187,17 @@ Workload::Workload(sim::Engine& engine, DataAccess& access, const WorkloadParams
       dc_count_(dc_count),
       routing_(params.users.routing, dc_count),
       gslb_(engine, params.gslb, dc_count),
-      truth_([&] {
-        std::vector<sim::Duration> bounds;
-        for (const WorkloadDataClass& c : params.data_classes) bounds.push_back(c.bound);
-        return bounds;
-      }()),
+      truth_(
+          [&] {
+            std::vector<sim::Duration> bounds;
+            for (const WorkloadDataClass& c : params.data_classes) bounds.push_back(c.bound);
+            return bounds;
+          }(),
+          [&] {
+            std::vector<KeySizing> keys;
+            for (const WorkloadDataClass& c : params.data_classes) keys.push_back(c.keys);
+            return keys;
+          }()),
       fallback_of_(params.data_classes.size(), -1),
       fallback_counts_(params.data_classes.size()),
       business_counts_(params.businesses.size()),
@@ -249,6 +255,10 @@ void Workload::start() {
     }
   }
   const UserParams& u = params_.users;
+  // Address space for every user id there can be (no copies as they register).
+  const std::uint64_t room = std::min<std::uint64_t>(u.max, std::uint64_t{1} << 27);
+  users_.reserve(room);
+  by_rank_.reserve(room);
   for (std::uint64_t user = 0; user < u.initial; ++user) {
     std::uint64_t account = user;
     if (u.id_class) {
@@ -567,7 +577,7 @@ FailureCause cause_of(ApplyResult r) {
   return FailureCause::kStale;  // not returned by a local commit; the write did not land
 }
 
-bool live(const Row* row) { return row != nullptr && !row->deleted; }
+bool live(const std::optional<Row>& row) { return row && !row->deleted; }
 
 }  // namespace
 
@@ -590,7 +600,7 @@ Workload::StepResult Workload::allocate_id(Op& op, const Step& step) {
 
 Workload::StepResult Workload::read(Op& op, const Step& step) {
   const std::uint64_t key = key_of(op, step, op.dc);
-  const Row* row = access_.read(op.dc, step.data_class, key);
+  const std::optional<Row> row = access_.read(op.dc, step.data_class, key);
   DataClassCounts& c = class_counts_[step.data_class.value];
   ++c.reads;
   if (!live(row)) {
@@ -633,7 +643,7 @@ Workload::StepResult Workload::fallback_read(const Op& op, const Step& step, std
     return StepResult::after(miss, f.timeout);
   }
   counts.latency_ns.record(took.ns());
-  const Row* remote = access_.read(owner, step.data_class, key);
+  const std::optional<Row> remote = access_.read(owner, step.data_class, key);
   if (!live(remote)) {
     ++counts.not_found;
     return StepResult::after(miss, took);
@@ -706,7 +716,7 @@ Workload::StepResult Workload::session(Op& op, const Step& step) {
 
 Workload::StepResult Workload::decrement(Op& op, const Step& step) {
   const std::uint64_t key = key_of(op, step, op.dc);
-  const Row* row = access_.read(op.dc, step.data_class, key);
+  const std::optional<Row> row = access_.read(op.dc, step.data_class, key);
   if (live(row) && row->value > 0) {
     const CommitResult r =
         commit(op, op.dc, step.data_class, WriteKind::kUpdate, key, row->value - 1);
@@ -726,7 +736,7 @@ Workload::StepResult Workload::decrement(Op& op, const Step& step) {
     if (!rtt) continue;
     spent += *rtt + draw(write_time, step.data_class);
     const std::uint64_t lender_key = key_of(op, step, lender);
-    const Row* lender_row = access_.read(lender, step.data_class, lender_key);
+    const std::optional<Row> lender_row = access_.read(lender, step.data_class, lender_key);
     if (live(lender_row) && lender_row->value > 0) {
       const CommitResult r = commit(op, lender, step.data_class, WriteKind::kUpdate, lender_key,
                                     lender_row->value - 1);

@@ -34,10 +34,10 @@ TEST(Oplog, AServerLogDiesWithTheDbServerAndTheDc) {
   log.record(write(2, kSh, 1), kSh, Time(0));
   EXPECT_EQ(log.holder(kBj), kBj);
   log.lose_db(kBj, Time(10));
-  EXPECT_EQ(log.find(1), nullptr);
-  EXPECT_NE(log.find(2), nullptr);
+  EXPECT_FALSE(log.find(1).has_value());
+  EXPECT_TRUE(log.find(2).has_value());
   log.lose_dc(kSh, Time(10));
-  EXPECT_EQ(log.find(2), nullptr);
+  EXPECT_FALSE(log.find(2).has_value());
   EXPECT_EQ(log.stats().destroyed, 2u);
 }
 
@@ -45,9 +45,9 @@ TEST(Oplog, ALocalIndependentLogSurvivesTheDbServerButNotTheDc) {
   Oplog log = make(OplogPlacement::kLocalIndependent);
   log.record(write(1, kBj, 1), kBj, Time(0));
   log.lose_db(kBj, Time(10));
-  EXPECT_NE(log.find(1), nullptr);
+  EXPECT_TRUE(log.find(1).has_value());
   log.lose_dc(kBj, Time(10));
-  EXPECT_EQ(log.find(1), nullptr);
+  EXPECT_FALSE(log.find(1).has_value());
 }
 
 TEST(Oplog, ARemoteLogSurvivesTheWritersLossOnceDurableAndDiesWithItsOwnDc) {
@@ -57,11 +57,11 @@ TEST(Oplog, ARemoteLogSurvivesTheWritersLossOnceDurableAndDiesWithItsOwnDc) {
   log.record(write(1, kBj, 1), kBj, Time(100));  // durable at 100
   log.record(write(2, kBj, 2), kBj, Time(300));  // still crossing the link at 200
   log.lose_dc(kBj, Time(200));
-  EXPECT_NE(log.find(1), nullptr);
-  EXPECT_EQ(log.find(2), nullptr) << "the last moments before the loss are lost";
+  EXPECT_TRUE(log.find(1).has_value());
+  EXPECT_FALSE(log.find(2).has_value()) << "the last moments before the loss are lost";
   EXPECT_EQ(log.stats().bytes_remote, 200u);
   log.lose_dc(kSh, Time(400));
-  EXPECT_EQ(log.find(1), nullptr);
+  EXPECT_FALSE(log.find(1).has_value());
 }
 
 TEST(Oplog, TheLogKeepsTheNewestEntryPerKeyAndListsDurableOnesSortedByKey) {

@@ -9,12 +9,18 @@
 // bounded by the writes in flight plus rate x retention. A redelivery later than that would count
 // as a new first arrival; it would show as an outlier in the lag histogram.
 //
-// Determinism: no iteration over the hash map; eviction is in completion order.
+// Memory: per origin DC, an open-addressing absl::flat_hash_map from the write's sequence number
+// to the channels that delivered it (16 bytes a slot), and the completions in order (16 bytes
+// each); nothing is allocated per write.
+//
+// Determinism: no iteration over the hash maps; eviction is in completion order.
 #pragma once
+
+#include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
+#include <vector>
 
 #include "geodes/models/data/store.hpp"
 #include "geodes/sim/histogram.hpp"
@@ -49,32 +55,29 @@ class FirstArrivalTracker {
   [[nodiscard]] const sim::Histogram& lag() const { return lag_; }
   [[nodiscard]] const FirstArrivalStats& stats() const { return stats_; }
   /// Writes remembered now (in flight on some channel, or within retention).
-  [[nodiscard]] std::size_t remembered() const { return seen_.size(); }
+  [[nodiscard]] std::size_t remembered() const;
+  /// Bytes in use now (an estimate of resident memory).
+  [[nodiscard]] std::size_t used_bytes() const;
 
  private:
-  struct Entry {
-    std::uint64_t delivered_by = 0;  // bit per channel
-    bool complete = false;
-  };
-  struct VersionKey {
-    std::uint32_t origin;
-    std::uint64_t seq;
-    friend bool operator==(const VersionKey&, const VersionKey&) = default;
-  };
-  struct VersionHash {
-    std::size_t operator()(const VersionKey& k) const;
-  };
   struct Completed {
-    VersionKey key{};
+    std::uint64_t seq = 0;
     sim::Time at;
   };
+  // The writes of one origin DC: sequence number -> channels that delivered it (a bit each; all
+  // bits set = complete), and the completed ones in completion order.
+  struct Origin {
+    std::uint32_t origin = 0;
+    absl::flat_hash_map<std::uint64_t, std::uint64_t> seen;
+    std::deque<Completed> completed;
+  };
+  Origin& of(DcId origin);
   void evict(sim::Time now);
 
   int channels_;
   std::uint64_t all_bits_;
   sim::Duration retention_;
-  std::unordered_map<VersionKey, Entry, VersionHash> seen_;
-  std::deque<Completed> completed_;  // in completion order
+  std::vector<Origin> origins_;  // the few DCs whose writes arrive here, in order of first arrival
   sim::Histogram lag_;
   FirstArrivalStats stats_;
 };

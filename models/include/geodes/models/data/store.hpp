@@ -25,19 +25,27 @@
 //   - A delete leaves a tombstone: deleted = true, version and value of the delete.
 //   - An order violation is counted whenever a write is applied over a row or tombstone whose
 //     version is newer() than the write's (this includes local commits, see commit()).
-//   - Every applied write sets Row.commit_time = Write.commit_time and Row.apply_time = now.
+//   - Every applied write sets Row.commit_time = Write.commit_time.
 //
 // Local commits (writes made at this DC by its own clients) go through commit(): no rule applies.
 //
-// Determinism: lookups use a hash map; anything that lists rows (keys(), divergence) sorts by key.
+// Memory: rows live in a KeyTable (key_table.hpp): flat for dense keys (account ids), a flat hash
+// map for sparse ones; 32 bytes per row, plus 4 of index (kIndexed) or, in the direct layout,
+// 32 per key of the id range (kBytesPerRow*); reserved up front; no allocation per row.
+//
+// Determinism: rows are probed by key; anything that lists rows (keys(), divergence) is in key
+// order.
 #pragma once
+
+#include <absl/container/flat_hash_map.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/data/version.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/sim/time.hpp"
@@ -74,12 +82,12 @@ enum class ApplyResult : std::uint8_t {
   kStale,         ///< last-writer-wins: an older version than the row's; store unchanged
 };
 
+/// A row as find() returns it (a copy: the store keeps rows packed).
 struct Row {
   Version version;
   std::uint64_t value = 0;
   bool deleted = false;   ///< a tombstone
   sim::Time commit_time;  ///< of the version held, at its origin
-  sim::Time apply_time;   ///< when this store took it
 };
 
 /// Counters of one store.
@@ -95,7 +103,8 @@ struct StoreStats {
 
 class Store {
  public:
-  Store(DcId dc, std::string data_class);
+  /// The store of `data_class` at `dc`, its rows laid out and reserved as `sizing` says.
+  Store(DcId dc, std::string data_class, KeySizing sizing = {});
 
   [[nodiscard]] DcId dc() const { return dc_; }
   [[nodiscard]] const std::string& data_class() const { return data_class_; }
@@ -112,10 +121,17 @@ class Store {
   /// stats(): applied, duplicate_key, missing_row, skipped or stale, plus order_violations.
   ApplyResult apply(const Write& w, ApplyRule rule, sim::Time now);
 
-  /// The row for `key` (tombstones included), or nullptr.
-  [[nodiscard]] const Row* find(std::uint64_t key) const;
+  /// The row for `key` (tombstones included), or nothing.
+  [[nodiscard]] std::optional<Row> find(std::uint64_t key) const {
+    const Stored* s = rows_.find(key);
+    if (s == nullptr) return std::nullopt;
+    return unpack(key, *s);
+  }
   /// True iff a live (not deleted) row exists.
-  [[nodiscard]] bool contains(std::uint64_t key) const;
+  [[nodiscard]] bool contains(std::uint64_t key) const {
+    const Stored* s = rows_.find(key);
+    return s != nullptr && (s->meta & kDeleted) == 0;
+  }
   /// Live rows.
   [[nodiscard]] std::size_t size() const { return live_; }
   /// All keys with a row or tombstone, sorted.
@@ -124,19 +140,52 @@ class Store {
   void clear();
 
   [[nodiscard]] const StoreStats& stats() const { return stats_; }
+  /// Bytes the rows take now (an estimate of resident memory: reserved, untouched room excluded).
+  [[nodiscard]] std::size_t used_bytes() const;
 
  private:
+  // A row as kept: 32 bytes. The commit time is kept as its distance below the version's hybrid
+  // timestamp, which is 0 for nearly every write (the HLC runs ahead of physical time only by 1 ns
+  // per extra commit in the same ns, or by a remote timestamp it observed); a distance that does
+  // not fit in 30 bits (over half a second) is kept exactly in far_commit_ instead.
+  struct Stored {
+    std::uint64_t seq = 0;
+    std::int64_t hlc = 0;
+    std::uint64_t value = 0;
+    std::uint32_t origin = 0;
+    std::int32_t meta = 0;  // bit 0: kDeleted; bit 1: kFarCommit; bits 2-31: hlc - commit time
+  };
+  static constexpr std::int32_t kDeleted = 1;
+  static constexpr std::int32_t kFarCommit = 2;
+
+ public:
+  /// Bytes per row of a store whose keys are dense, indexed (the row and its index slot) or
+  /// direct (per key of the range), for estimates.
+  static constexpr std::size_t kBytesPerRowIndexed = KeyTable<Stored>::kIndexedBytesPerEntry;
+  static constexpr std::size_t kBytesPerRowDirect = KeyTable<Stored>::kDirectBytesPerEntry;
+
+ private:
+  [[nodiscard]] Row unpack(std::uint64_t key, const Stored& s) const {
+    Row r;
+    r.version = Version{DcId{s.origin}, s.seq, s.hlc};
+    r.value = s.value;
+    r.deleted = (s.meta & kDeleted) != 0;
+    r.commit_time =
+        (s.meta & kFarCommit) != 0 ? far_commit_.at(key) : sim::Time(s.hlc - (s.meta >> 2));
+    return r;
+  }
   // What apply() does with `w` under `rule` given the key's current row (nullptr if absent),
   // without changing anything.
-  [[nodiscard]] static ApplyResult decide(const Write& w, ApplyRule rule, const Row* row);
+  [[nodiscard]] static ApplyResult decide(const Write& w, ApplyRule rule, const Stored* row);
   // Stores `w` as the row of its key (a tombstone for a delete), counting an order violation if
   // it replaces a newer version, and keeps live_ in step. `row` is the key's slot in rows_,
   // `existed` whether it held a row or tombstone before.
-  void put(Row& row, bool existed, const Write& w, sim::Time now);
+  void put(Stored& row, bool existed, const Write& w);
 
   DcId dc_;
   std::string data_class_;
-  std::unordered_map<std::uint64_t, Row> rows_;
+  KeyTable<Stored> rows_;
+  absl::flat_hash_map<std::uint64_t, sim::Time> far_commit_;  // rows with kFarCommit
   std::size_t live_ = 0;
   StoreStats stats_;
 };

@@ -5,17 +5,27 @@
 // Staleness (DESIGN.md): a read at t is stale when it returns a version older than one committed
 // anywhere before t - bound, `bound` being the data class's real-time bound. To judge that, a key
 // keeps its newest version plus the versions committed within the last `bound` (and the newest one
-// older than that), pruned as time goes by: memory is one entry per key plus the writes of the last
-// `bound` to keys written more than once in it. A class without a bound (Duration::max()) keeps
-// only the newest version and never reports stale reads.
+// older than that), pruned as time goes by and forgotten once the newest itself is older than the
+// bound: memory is one entry per key plus the few versions of keys rewritten within the last
+// `bound`. A class without a bound (Duration::max()) keeps only the newest version and never
+// reports stale reads.
 //
-// Determinism: the maps are probed, never iterated, except by keys(), which sorts.
+// Memory: the newest versions live in a KeyTable per class (key_table.hpp; 40 bytes a key, plus 4
+// of index or, direct, 40 per key of the id range; reserved up front); the older versions, which
+// only keys rewritten within their bound have, in a flat hash map beside it.
+//
+// Determinism: the tables are probed, never iterated, except by keys(), which is in key order.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include <cstddef>
 #include <cstdint>
-#include <unordered_map>
+#include <deque>
 #include <vector>
 
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/data/version.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/sim/time.hpp"
@@ -31,16 +41,21 @@ struct Committed {
 
 class TruthLog {
  public:
-  /// One bound per data class (index = DataClassId); Duration::max() = no bound. Throws
-  /// InvalidArgument on a negative bound.
-  explicit TruthLog(const std::vector<sim::Duration>& bounds);
+  /// One bound per data class (index = DataClassId); Duration::max() = no bound. `sizing` (empty,
+  /// or one per class) lays out and reserves each class's table. Throws InvalidArgument on a
+  /// negative bound or a size mismatch.
+  explicit TruthLog(const std::vector<sim::Duration>& bounds,
+                    const std::vector<KeySizing>& sizing = {});
 
   /// A write of `key` committed at `commit_time` (REQUIRES: commit times never decrease).
   void record(DataClassId cls, std::uint64_t key, const Version& version, sim::Time commit_time,
               bool deleted);
 
-  /// The newest committed version of `key`, or nullptr if it was never written.
-  [[nodiscard]] const Committed* latest(DataClassId cls, std::uint64_t key) const;
+  /// The newest committed version of `key`, or nullptr if it was never written. The pointer is
+  /// valid until the next record().
+  [[nodiscard]] const Committed* latest(DataClassId cls, std::uint64_t key) const {
+    return classes_.at(cls.value).newest.find(key);
+  }
 
   /// True iff a read at `now` that returned `seen` (a live row's version) is stale: an existing
   /// version committed at or before now - bound is newer() than `seen`. Always false without a
@@ -51,18 +66,31 @@ class TruthLog {
   [[nodiscard]] std::vector<std::uint64_t> keys(DataClassId cls) const;
   /// Number of keys of `cls` ever written.
   [[nodiscard]] std::size_t key_count(DataClassId cls) const;
+  /// Bytes in use now (an estimate of resident memory).
+  [[nodiscard]] std::size_t used_bytes() const;
+
+  /// Bytes per key of a class whose keys are dense, indexed or direct, for estimates.
+  static constexpr std::size_t kBytesPerKeyIndexed = KeyTable<Committed>::kIndexedBytesPerEntry;
+  static constexpr std::size_t kBytesPerKeyDirect = KeyTable<Committed>::kDirectBytesPerEntry;
 
  private:
-  struct Entry {
-    Committed newest;
-    // Older versions still needed to judge staleness, oldest first (empty for most keys).
-    std::vector<Committed> older;
+  // Older versions of one key still needed to judge staleness, oldest first.
+  using Older = absl::InlinedVector<Committed, 1>;
+  struct Rewrite {
+    sim::Time at;
+    std::uint64_t key = 0;
   };
   struct Class {
     sim::Duration bound;
-    std::unordered_map<std::uint64_t, Entry> keys;
+    KeyTable<Committed> newest;
+    absl::flat_hash_map<std::uint64_t, Older> older;  // only keys rewritten within the bound
+    std::deque<Rewrite> rewrites;                     // that gave a key older versions, in order
   };
-  void prune(const Class& c, Entry& e, sim::Time now) const;
+  // Drops the versions of `older` that can no longer be the reference of a staleness judgement
+  // at `now`, given the key's newest version.
+  static void prune(const Class& c, const Committed& newest, Older& older, sim::Time now);
+  // Forgets the older versions of keys whose newest is out of the bound at `now`.
+  static void forget_older(Class& c, sim::Time now);
 
   std::vector<Class> classes_;
 };

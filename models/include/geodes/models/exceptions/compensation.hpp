@@ -8,17 +8,18 @@
 // affected_users whatever their causes. Each (user, cause) is charged to the business whose op
 // first hurt them that way (data loss is charged to no business).
 //
+// Memory: a KeyTable (key_table.hpp) of the users hurt, 5 bytes per user (user ids are dense).
 // Determinism: costs are counts times per-user prices, multiplied at the end, so they do not
-// depend on the order users were hurt in or the map's iteration order.
+// depend on the order users were hurt in.
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/system/run_results.hpp"
 #include "geodes/models/system/scenario.hpp"
 #include "geodes/models/workload/business.hpp"
@@ -53,7 +54,7 @@ class Compensation {
     std::uint8_t causes = 0;  // bit per cause
   };
   CompensationSpec spec_;
-  std::unordered_map<std::uint64_t, Hurt> users_;
+  KeyTable<Hurt> users_;
   std::array<std::uint64_t, kCompensationCauseCount> by_cause_{};
   // [business][cause]: users charged to that business; the last row is "no business".
   std::vector<std::array<std::uint64_t, kCompensationCauseCount>> charged_;

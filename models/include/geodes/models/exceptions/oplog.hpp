@@ -14,15 +14,19 @@
 // Further away costs more: remote logging sends every write over the link (counted in bytes).
 //
 // The log is compacted (the newest entry per key), which is all reconciliation needs; memory is
-// one entry per key written.
+// one entry per key written, kept packed in a KeyTable (key_table.hpp): 56 bytes plus 4 of index
+// (kBytesPerKey), reserved up front from the expected key count (always indexed: the keys a log
+// sees are those written during the run, a part of the id range).
 //
-// Determinism: entries are probed by key; entries() sorts by key.
+// Determinism: entries are probed by key; entries() is in key order.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <unordered_map>
+#include <optional>
 #include <vector>
 
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/data/store.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/models/system/scenario.hpp"
@@ -45,15 +49,16 @@ struct OplogStats {
 
 class Oplog {
  public:
-  /// A log for `spec.data_class` over `dc_count` DCs. Throws InvalidArgument when a remote log
-  /// names an unknown DC.
-  Oplog(const OplogSpec& spec, std::size_t dc_count);
+  /// A log for `spec.data_class` over `dc_count` DCs, its table sized by `sizing`. Throws
+  /// InvalidArgument when a remote log names an unknown DC.
+  Oplog(const OplogSpec& spec, std::size_t dc_count, KeySizing sizing = {});
 
   /// The DC that holds the entries of writes committed at `writer`.
   [[nodiscard]] DcId holder(DcId writer) const;
 
   /// Logs `w`, committed at `writer`, durable at `durable_at` (now for local placements;
-  /// Time::max() while it waits to be sent).
+  /// Time::max() while it waits to be sent). Throws InvalidArgument when `w` is of another data
+  /// class than the log's.
   void record(const Write& w, DcId writer, sim::Time durable_at);
   /// The entry of `w` (if it is still the one logged for its key) becomes durable at `at`.
   void set_durable(const Write& w, sim::Time at);
@@ -67,19 +72,41 @@ class Oplog {
 
   /// The surviving entries durable at `now`, sorted by key.
   [[nodiscard]] std::vector<OplogEntry> entries(sim::Time now) const;
-  /// The surviving entry of `key`, or nullptr.
-  [[nodiscard]] const OplogEntry* find(std::uint64_t key) const;
+  /// The surviving entry of `key`, or nothing.
+  [[nodiscard]] std::optional<OplogEntry> find(std::uint64_t key) const;
 
   [[nodiscard]] const OplogSpec& spec() const { return spec_; }
   [[nodiscard]] const OplogStats& stats() const { return stats_; }
+  /// Bytes in use now (an estimate of resident memory).
+  [[nodiscard]] std::size_t used_bytes() const { return entries_.used_bytes(); }
 
  private:
+  // An entry as kept (the key is the table's; the data class is the log's; the holder follows
+  // from the writer).
+  struct Stored {
+    std::uint64_t seq = 0;
+    std::int64_t hlc = 0;
+    std::uint64_t value = 0;
+    sim::Time commit_time;
+    sim::Time durable_at;
+    std::uint32_t origin = 0;
+    std::uint32_t writer = 0;
+    std::uint32_t bytes = 0;
+    WriteKind kind = WriteKind::kInsert;
+  };
+
+ public:
+  /// Bytes per key of a log whose keys are dense (the entry and its index slot), for estimates.
+  static constexpr std::size_t kBytesPerKey = KeyTable<Stored>::kIndexedBytesPerEntry;
+
+ private:
+  [[nodiscard]] OplogEntry unpack(std::uint64_t key, const Stored& s) const;
   template <typename Doomed>
   void destroy(Doomed doomed);
 
   OplogSpec spec_;
   std::size_t dc_count_;
-  std::unordered_map<std::uint64_t, OplogEntry> entries_;
+  KeyTable<Stored> entries_;
   OplogStats stats_;
 };
 

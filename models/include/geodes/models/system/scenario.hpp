@@ -19,6 +19,7 @@
 
 #include "geodes/models/channels/mq_channel.hpp"
 #include "geodes/models/channels/mysql_channel.hpp"
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/models/net/topology.hpp"
 #include "geodes/models/workload/id_strategy.hpp"
@@ -245,6 +246,14 @@ struct ScenarioSpec {
   std::vector<FaultSpec> faults;
   MetricsSpec metrics;
 };
+
+/// How the tables of data class `cls` (its stores, truth log, oplog) are sized up front: the rows
+/// it is expected to hold at one DC, its declared `rows` or users.max when it is keyed by users'
+/// account ids (named by users.preload or users.id_class, or by a step with key account or new_id),
+/// whichever is larger (0 = unknown); and the direct layout for a class preloaded with a row per
+/// user whose account ids are dense (no id class, or one drawn centrally, by segments or by
+/// auto_increment), the indexed one otherwise.
+KeySizing key_sizing(const ScenarioSpec& spec, DataClassId cls);
 
 const char* to_string(ChannelType type);  ///< "mysql_replication", "mq"
 const char* to_string(SyncMode mode);     ///< "local", "channels", "regenerate"

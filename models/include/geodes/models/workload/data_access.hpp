@@ -64,9 +64,9 @@ class DataAccess {
                               std::uint64_t value, std::uint64_t ticket) = 0;
   /// Where settlements of late-acknowledged commits go (the workload). Not owned.
   virtual void set_commit_waiter(CommitWaiter* /*waiter*/) {}
-  /// The row of `key` in `cls` at `dc` (tombstones included), or nullptr. The pointer is valid
-  /// until the next call that may change that store.
-  [[nodiscard]] virtual const Row* read(DcId dc, DataClassId cls, std::uint64_t key) const = 0;
+  /// A copy of the row of `key` in `cls` at `dc` (tombstones included), or nothing.
+  [[nodiscard]] virtual std::optional<Row> read(DcId dc, DataClassId cls,
+                                                std::uint64_t key) const = 0;
   /// The round-trip time of an API call from `from` to `to` made now, or nullopt when no answer
   /// will ever come (the path is cut). REQUIRES: from != to.
   virtual std::optional<sim::Duration> call(DcId from, DcId to) = 0;

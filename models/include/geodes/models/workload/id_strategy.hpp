@@ -32,18 +32,19 @@
 // by the allocator itself, which sees every id it hands out: conflicts() is the number of pairs of
 // entities that were given the same value (a value given k times contributes k (k - 1) / 2).
 //
-// Memory: one hash-map entry per distinct id handed out, i.e. per entity created (like the rows of
-// the store that holds them), plus O(dc_count). Draws: only `random` draws, one per id (below()).
-// Determinism: the registry is a hash map that is only probed, never iterated.
+// Memory: one registry entry per distinct id handed out, i.e. per entity created (like the rows of
+// the store that holds them), in a KeyTable (key_table.hpp: 8 bytes per dense id, a hash slot per
+// sparse one), plus O(dc_count). Draws: only `random` draws, one per id (below()).
+// Determinism: the registry is only probed, never iterated.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
+#include "geodes/models/data/key_table.hpp"
 #include "geodes/models/ids.hpp"
 #include "geodes/sim/rng.hpp"
 #include "geodes/sim/time.hpp"
@@ -140,7 +141,7 @@ class IdAllocator {
   };
   std::vector<DcState> dcs_;
   std::uint64_t central_next_ = 1;
-  std::unordered_map<std::uint64_t, std::uint32_t> given_;  // id -> entities given it
+  KeyTable<std::uint32_t> given_;  // id -> entities given it
   std::uint64_t allocated_ = 0;
   std::uint64_t conflicts_ = 0;
   std::uint64_t reused_ = 0;

@@ -110,6 +110,8 @@ struct WorkloadDataClass {
   /// SSD) 0.5-2 ms.
   sim::Distribution read_time = sim::Distribution::constant(300'000);     // 0.3 ms
   sim::Distribution write_time = sim::Distribution::constant(1'000'000);  // 1 ms
+  /// How the truth log's table of this class is sized up front (key_table.hpp).
+  KeySizing keys = {};
 };
 
 /// Access fallback (DOMAIN.md step 4.2, "sync + access"): a read step of `data_class` that finds

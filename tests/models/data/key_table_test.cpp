@@ -1,0 +1,196 @@
+#include "geodes/models/data/key_table.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "geodes/sim/rng.hpp"
+
+namespace geodes::models {
+namespace {
+
+struct Value {
+  std::uint64_t a = 0;
+  std::uint32_t b = 0;
+};
+
+const KeyLayout kLayouts[] = {KeyLayout::kIndexed, KeyLayout::kDirect};
+
+std::string name(KeyLayout l) { return l == KeyLayout::kDirect ? "direct" : "indexed"; }
+
+// Everything the table holds, in the order for_each() visits it.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> contents(const KeyTable<Value>& t) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  t.for_each([&](std::uint64_t key, const Value& v) { out.emplace_back(key, v.a); });
+  return out;
+}
+
+TEST(KeyTable, DenseKeysAreFoundInsertedOnceAndErased) {
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{1000, layout});
+    for (std::uint64_t k = 1; k <= 1000; ++k) {
+      auto [v, inserted] = t.try_emplace(k);
+      ASSERT_TRUE(inserted);
+      v->a = k * 10;
+    }
+    EXPECT_EQ(t.size(), 1000u);
+    EXPECT_FALSE(t.try_emplace(7).second) << "a second insert finds the first";
+    EXPECT_EQ(t.find(7)->a, 70u);
+    EXPECT_EQ(t.find(0), nullptr);
+    EXPECT_EQ(t.find(1001), nullptr);
+    EXPECT_TRUE(t.erase(7));
+    EXPECT_FALSE(t.erase(7));
+    EXPECT_EQ(t.find(7), nullptr);
+    EXPECT_EQ(t.size(), 999u);
+    auto [again, inserted] = t.try_emplace(7);
+    EXPECT_TRUE(inserted);
+    EXPECT_EQ(again->a, 0u) << "a reinserted key starts from T{}";
+  }
+}
+
+TEST(KeyTable, SparseKeysGoToTheHashMapAndKeysComeOutAscending) {
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{100, layout});
+    const std::vector<std::uint64_t> keys = {
+        std::uint64_t{1} << 62, 5, (std::uint64_t{1} << 40) + 3, 2, ~std::uint64_t{0}, 99};
+    for (const std::uint64_t k : keys) t.try_emplace(k).first->a = k;
+    EXPECT_LT(t.dense_keys(), std::uint64_t{1} << 40) << "huge ids do not stretch the flat part";
+    for (const std::uint64_t k : keys) {
+      ASSERT_NE(t.find(k), nullptr) << k;
+      EXPECT_EQ(t.find(k)->a, k);
+    }
+    EXPECT_EQ(t.keys(), (std::vector<std::uint64_t>{2, 5, 99, (std::uint64_t{1} << 40) + 3,
+                                                    std::uint64_t{1} << 62, ~std::uint64_t{0}}));
+  }
+}
+
+TEST(KeyTable, KeysAboveTheRangeMoveIntoItWhenItGrowsPastThem) {
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{0, layout});  // no reservation: the range grows with the entries
+    const std::uint64_t far = 30'000;         // beyond the limit of an almost empty table
+    t.try_emplace(far).first->a = 1;
+    EXPECT_LE(t.dense_keys(), far);
+    for (std::uint64_t k = 0; k < 20'000; ++k) t.try_emplace(k).first->a = k + 2;
+    t.try_emplace(40'000).first->a = 0;  // within the limit the entries allow now: the range grows
+    EXPECT_GT(t.dense_keys(), far) << "the range grew past the sparse key";
+    ASSERT_NE(t.find(far), nullptr);
+    EXPECT_EQ(t.find(far)->a, 1u);
+    EXPECT_EQ(t.size(), 20'002u);
+    const auto c = contents(t);
+    ASSERT_EQ(c.size(), 20'002u);
+    EXPECT_EQ(c[c.size() - 2], std::make_pair(far, std::uint64_t{1})) << "in key order";
+    EXPECT_TRUE(t.erase(far));
+    EXPECT_EQ(t.find(far), nullptr);
+  }
+}
+
+TEST(KeyTable, BehavesLikeAnOrderedMapUnderRandomOperations) {
+  // Keys from three spreads: dense, a little sparse, and huge (snowflake-like).
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{2000, layout});
+    std::map<std::uint64_t, std::uint64_t> model;
+    sim::Rng rng(7, "key_table_test");
+    for (int i = 0; i < 200'000; ++i) {
+      const std::uint64_t spread = rng.below(3);
+      const std::uint64_t key = spread == 0   ? rng.below(3000)
+                                : spread == 1 ? rng.below(60'000)
+                                              : (rng.below(1000) << 41) + 7;
+      switch (rng.below(4)) {
+        case 0:
+        case 1: {
+          auto [v, inserted] = t.try_emplace(key);
+          ASSERT_EQ(inserted, model.count(key) == 0) << key;
+          v->a = static_cast<std::uint64_t>(i);
+          model[key] = static_cast<std::uint64_t>(i);
+          break;
+        }
+        case 2:
+          ASSERT_EQ(t.erase(key), model.erase(key) == 1) << key;
+          break;
+        default: {
+          const Value* v = t.find(key);
+          const auto it = model.find(key);
+          ASSERT_EQ(v != nullptr, it != model.end()) << key;
+          if (v != nullptr) {
+            ASSERT_EQ(v->a, it->second);
+          }
+        }
+      }
+      ASSERT_EQ(t.size(), model.size());
+    }
+    const auto c = contents(t);
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>> want(model.begin(), model.end());
+    EXPECT_EQ(c, want);
+  }
+}
+
+TEST(KeyTable, EraseIfRemovesExactlyTheEntriesThePredicateNames) {
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{100, layout});
+    for (std::uint64_t k = 0; k < 100; ++k) t.try_emplace(k).first->a = k;
+    t.try_emplace(std::uint64_t{1} << 50).first->a = 3;
+    const std::size_t erased =
+        t.erase_if([](std::uint64_t, const Value& v) { return v.a % 3 == 0; });
+    EXPECT_EQ(erased, 35u);  // 0, 3, ..., 99 and the sparse one
+    EXPECT_EQ(t.size(), 66u);
+    EXPECT_EQ(t.find(std::uint64_t{1} << 50), nullptr);
+    EXPECT_EQ(t.find(3), nullptr);
+    EXPECT_NE(t.find(4), nullptr);
+  }
+}
+
+TEST(KeyTable, AnEntryCostsItsValueAndAFewBytesNotANode) {
+  // A million dense keys: the indexed layout holds the value and a 4-byte slot, the direct one the
+  // value and a presence bit. (A node-based hash map costs about 3 times the value here.)
+  constexpr std::uint64_t kN = 1'000'000;
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{kN, layout});
+    for (std::uint64_t k = 1; k <= kN; ++k) t.try_emplace(k);
+    const double per_entry = static_cast<double>(t.used_bytes()) / kN;
+    const double bound = layout == KeyLayout::kDirect
+                             ? KeyTable<Value>::kDirectBytesPerEntry * 1.2
+                             : KeyTable<Value>::kIndexedBytesPerEntry * 1.2;
+    EXPECT_LT(per_entry, bound);
+    EXPECT_GE(per_entry, static_cast<double>(sizeof(Value)));
+  }
+}
+
+TEST(KeyTable, ClearEmptiesTheTableAndItCanBeFilledAgain) {
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    KeyTable<Value> t(KeySizing{10, layout});
+    for (const std::uint64_t k : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{1} << 30}) {
+      t.try_emplace(k);
+    }
+    t.clear();
+    EXPECT_TRUE(t.empty());
+    EXPECT_EQ(t.find(1), nullptr);
+    EXPECT_EQ(t.find(1u << 30), nullptr);
+    EXPECT_TRUE(t.try_emplace(1).second);
+    EXPECT_EQ(t.keys(), (std::vector<std::uint64_t>{1}));
+  }
+}
+
+TEST(KeyTable, ACopyIsIndependentOfTheOriginal) {
+  KeyTable<Value> a;
+  a.try_emplace(5).first->a = 1;
+  a.try_emplace(std::uint64_t{1} << 45).first->a = 2;
+  KeyTable<Value> b = a;
+  b.find(5)->a = 9;
+  b.erase(std::uint64_t{1} << 45);
+  EXPECT_EQ(a.find(5)->a, 1u);
+  ASSERT_NE(a.find(std::uint64_t{1} << 45), nullptr);
+  EXPECT_EQ(b.size(), 1u);
+}
+
+}  // namespace
+}  // namespace geodes::models
