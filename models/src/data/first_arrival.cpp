@@ -23,33 +23,27 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
     throw InvalidArgument("FirstArrivalTracker::on_arrival: channel " + std::to_string(channel) +
                           " out of range [0, " + std::to_string(channels_) + ")");
   }
-  evict(now);
   const std::uint64_t bit = std::uint64_t{1} << channel;
-  Origin& o = of(w.version.origin);
-  auto [it, inserted] = o.seen.try_emplace(w.version.seq, 0);
-  std::uint64_t& delivered_by = it->second;
-  if (inserted) {
+  auto [s, fresh] = slot(w, now);
+  if (fresh) {
     ++stats_.first_arrivals;
     ++stats_.won[channel];
     lag_.record((now - w.commit_time).ns());
   } else {
     ++stats_.duplicates;
   }
-  if (delivered_by != all_bits_ && (delivered_by | bit) == all_bits_) {
-    o.completed.push_back(Completed{w.version.seq, now});
-  }
-  delivered_by |= bit;
+  if (s->delivered_by != all_bits_ && (s->delivered_by | bit) == all_bits_) s->completed_at = now;
+  s->delivered_by |= bit;
 }
 
 bool FirstArrivalTracker::arrive_out_of_band(const Write& w, sim::Time now) {
-  evict(now);
-  Origin& o = of(w.version.origin);
-  const auto [it, inserted] = o.seen.try_emplace(w.version.seq, all_bits_);
-  if (!inserted) return false;
+  auto [s, fresh] = slot(w, now);
+  if (!fresh) return false;
   ++stats_.first_arrivals;
   ++stats_.out_of_band;
   lag_.record((now - w.commit_time).ns());
-  o.completed.push_back(Completed{w.version.seq, now});
+  s->delivered_by = all_bits_;
+  s->completed_at = now;
   return true;
 }
 
@@ -62,28 +56,39 @@ FirstArrivalTracker::Origin& FirstArrivalTracker::of(DcId origin) {
   return origins_.back();
 }
 
-void FirstArrivalTracker::evict(sim::Time now) {
-  // Each origin's completions are in completion order, so together they evict exactly what one
-  // queue of all completions would.
-  for (Origin& o : origins_) {
-    while (!o.completed.empty() && now - o.completed.front().at > retention_) {
-      o.seen.erase(o.completed.front().seq);
-      o.completed.pop_front();
-    }
+std::pair<FirstArrivalTracker::Slot*, bool> FirstArrivalTracker::slot(const Write& w,
+                                                                      sim::Time now) {
+  last_now_ = now;
+  Origin& o = of(w.version.origin);
+  auto [it, inserted] = o.seen.try_emplace(w.version.seq);
+  if (!inserted) {
+    if (!forgotten(it->second, now)) return {&it->second, false};
+    it->second = Slot{};
+    return {&it->second, true};
   }
+  if (o.seen.size() >= 1024 && 2 * o.seen.size() >= 3 * o.after_sweep) {
+    const std::uint64_t seq = w.version.seq;
+    absl::erase_if(o.seen, [&](const auto& entry) {
+      return entry.first != seq && forgotten(entry.second, now);
+    });
+    o.after_sweep = o.seen.size();
+    it = o.seen.find(seq);
+  }
+  return {&it->second, true};
 }
 
 std::size_t FirstArrivalTracker::remembered() const {
   std::size_t n = 0;
-  for (const Origin& o : origins_) n += o.seen.size();
+  for (const Origin& o : origins_) {
+    for (const auto& [seq, s] : o.seen) n += forgotten(s, last_now_) ? 0 : 1;
+  }
   return n;
 }
 
 std::size_t FirstArrivalTracker::used_bytes() const {
   std::size_t n = origins_.capacity() * sizeof(Origin);
   for (const Origin& o : origins_) {
-    n += o.seen.capacity() * (2 * sizeof(std::uint64_t) + 1) +
-         o.completed.size() * sizeof(Completed);
+    n += o.seen.capacity() * (sizeof(std::pair<std::uint64_t, Slot>) + 1);
   }
   return n;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <limits>
 #include <map>
 #include <memory>
@@ -61,6 +62,56 @@ TEST(FirstArrivalTracker, ARedeliveryWithinRetentionIsADuplicateAndMemoryIsRelea
   t.on_arrival(write_at(2, Time(20'000'000'000)), 0, Time(20'001'000'000));
   EXPECT_EQ(t.remembered(), 1u);  // only write 2, still waiting for channel 1
   EXPECT_EQ(t.stats().first_arrivals, 2u);
+}
+
+TEST(FirstArrivalTracker, CountsAsAQueueOfCompletionsEvictedAfterRetentionWould) {
+  // Random arrivals of writes from two origins over three channels, with redeliveries long after
+  // completion, against the definition: a write is remembered from its first arrival until
+  // `retention` after every channel delivered it; an arrival of a write not remembered is a first
+  // arrival. Enough writes that the tracker's sweeps run many times.
+  constexpr int kChannels = 3;
+  const Duration retention = 2_s;
+  FirstArrivalTracker t(kChannels, retention);
+  struct Ref {
+    std::uint64_t bits = 0;
+    bool complete = false;
+  };
+  std::map<std::pair<std::uint32_t, std::uint64_t>, Ref> seen;
+  std::deque<std::pair<Time, std::pair<std::uint32_t, std::uint64_t>>> completed;
+  std::uint64_t first = 0;
+  std::uint64_t duplicates = 0;
+  sim::Rng rng(5, "first_arrival_test");
+  Time now(0);
+  for (int i = 0; i < 300'000; ++i) {
+    now = now + Duration(static_cast<std::int64_t>(rng.below(200'000)));  // 0.1 ms apart on average
+    const auto origin = static_cast<std::uint32_t>(rng.below(2));
+    // Mostly recent writes, sometimes one from long ago (a late redelivery).
+    const std::uint64_t recent = static_cast<std::uint64_t>(i) / 2 + 1;
+    const std::uint64_t seq = rng.below(50) == 0 ? 1 + rng.below(recent) : recent - rng.below(20);
+    const int channel = static_cast<int>(rng.below(kChannels));
+    Write w;
+    w.version = Version{DcId{origin}, seq, now.ns()};
+    w.commit_time = now;
+    t.on_arrival(w, channel, now);
+
+    while (!completed.empty() && now - completed.front().first > retention) {
+      seen.erase(completed.front().second);
+      completed.pop_front();
+    }
+    const auto key = std::make_pair(origin, seq);
+    const auto [it, inserted] = seen.try_emplace(key);
+    (inserted ? first : duplicates) += 1;
+    it->second.bits |= std::uint64_t{1} << channel;
+    if (!it->second.complete && it->second.bits == 7) {
+      it->second.complete = true;
+      completed.emplace_back(now, key);
+    }
+  }
+  EXPECT_EQ(t.stats().first_arrivals, first);
+  EXPECT_EQ(t.stats().duplicates, duplicates);
+  EXPECT_EQ(t.remembered(), seen.size());
+  EXPECT_GT(first, 100'000u);
+  EXPECT_GT(duplicates, 100'000u);
 }
 
 TEST(FirstArrivalTracker, BadArgumentsAreRejected) {

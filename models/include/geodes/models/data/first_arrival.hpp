@@ -10,16 +10,18 @@
 // as a new first arrival; it would show as an outlier in the lag histogram.
 //
 // Memory: per origin DC, an open-addressing absl::flat_hash_map from the write's sequence number
-// to the channels that delivered it (16 bytes a slot), and the completions in order (16 bytes
-// each); nothing is allocated per write.
+// to the channels that delivered it and when it completed (24 bytes a slot); a write retention
+// old is forgotten at once (it counts as never seen) and its slot reclaimed by the next sweep.
+// Nothing is allocated per write.
 //
-// Determinism: no iteration over the hash maps; eviction is in completion order.
+// Determinism: whether a write is remembered depends only on the times of its arrivals; sweeps
+// erase by that predicate, so what they erase does not depend on the maps' order.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
 
 #include <cstdint>
-#include <deque>
+#include <utility>
 #include <vector>
 
 #include "geodes/models/data/store.hpp"
@@ -60,24 +62,32 @@ class FirstArrivalTracker {
   [[nodiscard]] std::size_t used_bytes() const;
 
  private:
-  struct Completed {
-    std::uint64_t seq = 0;
-    sim::Time at;
+  // One write: the channels that delivered it (a bit each) and when the last of them did
+  // (Time::max() until then). Once now - completed_at > retention it counts as forgotten.
+  struct Slot {
+    std::uint64_t delivered_by = 0;
+    sim::Time completed_at = sim::Time::max();
   };
-  // The writes of one origin DC: sequence number -> channels that delivered it (a bit each; all
-  // bits set = complete), and the completed ones in completion order.
+  // The writes of one origin DC by sequence number; swept of forgotten writes whenever it has
+  // grown by half since the last sweep (amortised O(1) per write, memory within 1.5 times what
+  // is remembered).
   struct Origin {
     std::uint32_t origin = 0;
-    absl::flat_hash_map<std::uint64_t, std::uint64_t> seen;
-    std::deque<Completed> completed;
+    absl::flat_hash_map<std::uint64_t, Slot> seen;
+    std::size_t after_sweep = 0;
   };
+  [[nodiscard]] bool forgotten(const Slot& s, sim::Time now) const {
+    return s.completed_at != sim::Time::max() && now - s.completed_at > retention_;
+  }
   Origin& of(DcId origin);
-  void evict(sim::Time now);
+  // The slot of `w` at `now`, fresh (and `true`) if the write was never seen or is forgotten.
+  std::pair<Slot*, bool> slot(const Write& w, sim::Time now);
 
   int channels_;
   std::uint64_t all_bits_;
   sim::Duration retention_;
   std::vector<Origin> origins_;  // the few DCs whose writes arrive here, in order of first arrival
+  sim::Time last_now_;           // of the latest call, for remembered()
   sim::Histogram lag_;
   FirstArrivalStats stats_;
 };
