@@ -9,7 +9,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        test-fuzz test-install fuzz-long bench format lint tidy clean
+        test-fuzz test-install fuzz-long bench bench-scale bench-peers format lint tidy clean
 
 all: build
 
@@ -92,6 +92,22 @@ bench: setup
 	@cmake --build --preset release -j $(JOBS) --target geodes_bench
 	@build/release/bench/geodes_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	@$(PY) bench/peer_simpy_hold.py --bench build/release/bench/geodes_bench
+
+# Cost growth at a glance: the built-in scenario at 10k ops/s with 100 k / 1 M / 10 M users for
+# 10 min / 1 h / 2 h, one CLI run each (the largest needs about 6 GiB and several minutes);
+# SCALE_ARGS narrows it, e.g. SCALE_ARGS="--users 100k,1M --durations 10m,1h".
+SCALE_ARGS ?=
+bench-scale: setup
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target geodes
+	@$(PY) bench/scale.py --geodes build/release/app/geodes $(SCALE_ARGS)
+
+# The M/M/1 replication channel in geodes (scenario format), SimPy 4 and SimGrid, 1 M writes each.
+bench-peers: setup
+	@cmake --preset release >/dev/null
+	@cmake --build --preset release -j $(JOBS) --target geodes peer_simgrid_mm1
+	@$(PY) bench/peers.py --geodes build/release/app/geodes \
+	  --simgrid build/release/bench/peer_simgrid_mm1
 
 format: setup
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
