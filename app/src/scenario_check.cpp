@@ -661,6 +661,12 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
         << pad_left(duration_text(d.bound), 7) << "  " << pad_right(d.lossable ? "yes" : "no", 9)
         << (d.recoverable ? "yes" : "no") << "\n";
   }
+  for (const models::DataClassSpec& d : s.data) {
+    if (d.ttl == sim::Duration::max()) continue;
+    row(out, "  ", 2,
+        d.name + ": rows expire " + duration_text(d.ttl) +
+            " after their last write (ttl); an expired row is gone, not lost");
+  }
 
   heading(out, "Step 3. Sync");
   out << "  " << pad_right("class", 14) << pad_right("verdict", 9)
@@ -817,6 +823,7 @@ std::string check_json(const LoadedScenario& scenario, const CheckReport& report
          {"id_strategy",
           d.id_strategy ? Json(models::to_string(d.id_strategy->kind)) : Json(nullptr)},
          {"bound_s", d.bound == sim::Duration::max() ? Json(nullptr) : Json(d.bound.seconds())},
+         {"ttl_s", d.ttl == sim::Duration::max() ? Json(nullptr) : Json(d.ttl.seconds())},
          {"lossable", d.lossable},
          {"recoverable", d.recoverable},
          {"updated", static_cast<bool>(updated[c])},

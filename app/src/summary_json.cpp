@@ -90,6 +90,7 @@ Json data_classes(const std::vector<models::DataClassResult>& list) {
     j["order_violations"] = d.order_violations;
     j["uniqueness_conflicts"] = d.uniqueness_conflicts;
     j["regenerated"] = d.regenerated;
+    j["expired"] = d.expired;
     j["rpo_s"] = number(d.rpo_s);
     j["undelivered"] = d.undelivered;
     Json fb = Json::object();

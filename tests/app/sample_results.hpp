@@ -75,6 +75,7 @@ inline models::RunResults sample_results() {
   models::DataClassResult sessions;
   sessions.name = "sessions";
   sessions.regenerated = 8;
+  sessions.expired = 5;
   sessions.replicas = {{"shanghai", {}}};
   r.data = {accounts, sessions};
 

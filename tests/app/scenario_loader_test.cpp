@@ -183,6 +183,12 @@ const std::vector<Mistake> kMistakes = {
      "'150%' is out of range; allowed: a ratio >= 0 and < 1"},
     {"bandwidth_unit", "bandwidth: 1Gbps", "bandwidth: 1Gbit", 13, 18,
      "topology.links.line.bandwidth", "unknown unit 'Gbit'"},
+    {"ttl_zero", "  sessions:\n    lossable: true\n",
+     "  sessions:\n    lossable: true\n    ttl: 0s\n", 25, 10, "data.sessions.ttl",
+     "out of range; allowed: a duration > 0"},
+    {"ttl_without_unit", "  sessions:\n    lossable: true\n",
+     "  sessions:\n    lossable: true\n    ttl: 30\n", 25, 10, "data.sessions.ttl",
+     "a duration needs a unit"},
     {"threads_zero", "threads: 4", "threads: 0", 28, 14, "channels.binlog.threads",
      "'0' is out of range; allowed: an integer from 1 to 1024"},
     {"threads_fraction", "threads: 4", "threads: 2.5", 28, 14, "channels.binlog.threads",
@@ -404,6 +410,7 @@ TEST(ScenarioLoader, ConvertsUnitsNamesAndDefaultsIntoTheSpec) {
   EXPECT_TRUE(spec.data[0].unique);
   EXPECT_EQ(spec.data[0].bound, sim::Duration(1'000'000'000));
   EXPECT_EQ(spec.data[1].bound, sim::Duration::max());
+  EXPECT_EQ(spec.data[2].ttl, sim::Duration::max()) << "no ttl: rows never expire";
   ASSERT_TRUE(spec.data[0].id_strategy.has_value());
   EXPECT_EQ(spec.data[0].id_strategy->kind, models::IdStrategyKind::kSegments);
   ASSERT_EQ(spec.channels.size(), 2u);
@@ -465,6 +472,13 @@ TEST(ScenarioLoader, JsonMistakesArePositionedOnTheirLineAndColumn) {
   EXPECT_EQ(ds[0].line, 1);
   EXPECT_EQ(ds[0].column, static_cast<int>(json.find("\"sometimes\"")) + 1);
   EXPECT_EQ(ds[0].key_path, "data.d.lossable");
+}
+
+TEST(ScenarioLoader, ATtlIsADurationOrNone) {
+  EXPECT_EQ(load_scenario_text(kBase, "s.yaml", {"data.sessions.ttl=30m"}).spec.data[2].ttl,
+            sim::Duration(1'800'000'000'000));
+  EXPECT_EQ(load_scenario_text(kBase, "s.yaml", {"data.sessions.ttl=none"}).spec.data[2].ttl,
+            sim::Duration::max());
 }
 
 TEST(ScenarioLoader, OverridesChangeTheTreeBeforeItIsRead) {

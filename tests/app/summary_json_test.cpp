@@ -41,7 +41,7 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
   EXPECT_EQ(keys(j["data"]["accounts"]),
             (Keys{"writes", "lag_ms", "bound_violations", "stale_reads", "lost", "recovered",
                   "divergent_keys", "order_violations", "uniqueness_conflicts", "regenerated",
-                  "rpo_s", "undelivered", "fallback", "oplog_timeouts", "replicas"}));
+                  "expired", "rpo_s", "undelivered", "fallback", "oplog_timeouts", "replicas"}));
   const Keys lag{"mean", "p50", "p99", "p999", "max"};
   EXPECT_EQ(keys(j["businesses"]["login"]["latency_ms"]), lag);
   EXPECT_EQ(keys(j["businesses"]["login"]["by_dc"]), (Keys{"shanghai", "beijing"}));
@@ -95,6 +95,7 @@ TEST(SummaryJson, ValuesAreCopiedFromTheResults) {
   EXPECT_EQ(accounts["uniqueness_conflicts"], 6);
   EXPECT_EQ(accounts["rpo_s"], 1.5);
   EXPECT_EQ(j["data"]["sessions"]["regenerated"], 8);
+  EXPECT_EQ(j["data"]["sessions"]["expired"], 5);
   const Json& mq = j["channels"]["mq_accounts"];
   EXPECT_EQ(mq["duplicates"], 12);
   EXPECT_EQ(mq["lost_in_transit"], 4);

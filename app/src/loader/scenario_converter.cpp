@@ -442,6 +442,13 @@ class Converter {
       }
       m.boolean("lossable", c.lossable);
       m.boolean("recoverable", c.recoverable);
+      if (const YamlNode* t = m.get("ttl")) {
+        if (t->kind == YamlNode::Kind::kScalar && t->scalar == "none") {
+          c.ttl = sim::Duration::max();
+        } else if (auto v = read_duration(d_, *t, m.path("ttl"), true)) {
+          c.ttl = *v;
+        }
+      }
       m.distribution("read_time", c.read_time, Unit::kTime);
       m.distribution("write_time", c.write_time, Unit::kTime);
       m.finish();

@@ -14,6 +14,7 @@
 
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/names.hpp"
+#include "geodes/sim/time.hpp"
 
 namespace geodes::models {
 namespace {
@@ -29,8 +30,50 @@ Version version_of(std::uint32_t origin, std::uint64_t seq, std::int64_t hlc) {
 
 }  // namespace
 
-Store::Store(DcId dc, std::string data_class, KeySizing sizing)
-    : dc_(dc), data_class_(std::move(data_class)), rows_(sizing) {}
+Store::Store(DcId dc, std::string data_class, KeySizing sizing, sim::Duration ttl)
+    : dc_(dc), data_class_(std::move(data_class)), ttl_(ttl), rows_(sizing) {
+  if (ttl <= sim::Duration::zero()) {
+    throw InvalidArgument("store of '" + data_class_ + "': ttl must be > 0, got " +
+                          sim::format(ttl));
+  }
+  if (ttl_ != sim::Duration::max()) next_sweep_ = sim::Time::zero() + sweep_interval();
+}
+
+sim::Duration Store::sweep_interval() const {
+  return std::max(sim::Duration(1), sim::Duration(ttl_.ns() / 16));
+}
+
+std::size_t Store::expire(sim::Time now) {
+  if (ttl_ == sim::Duration::max()) return 0;
+  return rows_.erase_if([&](std::uint64_t key, const Stored& s) {
+    if (!expired(commit_time_of(key, s), now)) return false;
+    forget(key, s);
+    ++stats_.expired;
+    return true;
+  });
+}
+
+void Store::forget(std::uint64_t key, const Stored& s) {
+  if ((s.meta & kDeleted) == 0) --live_;
+  if ((s.meta & kFarCommit) != 0) far_commit_.erase(key);
+}
+
+Store::Stored* Store::live_slot(std::uint64_t key, sim::Time now) {
+  Stored* row = rows_.find(key);
+  if (ttl_ == sim::Duration::max()) return row;
+  if (now >= next_sweep_) {
+    expire(now);
+    next_sweep_ = now + sweep_interval();
+    row = rows_.find(key);
+  }
+  if (row != nullptr && expired(commit_time_of(key, *row), now)) {
+    forget(key, *row);
+    ++stats_.expired;
+    rows_.erase(key);
+    row = nullptr;
+  }
+  return row;
+}
 
 std::vector<std::uint64_t> Store::keys() const { return rows_.keys(); }
 
@@ -49,8 +92,7 @@ void Store::put(Stored& row, bool existed, const Write& w) {
   const bool deleted = w.kind == WriteKind::kDelete;
   if (existed) {
     if (newer(version_of(row.origin, row.seq, row.hlc), w.version)) ++stats_.order_violations;
-    if ((row.meta & kDeleted) == 0) --live_;
-    if ((row.meta & kFarCommit) != 0) far_commit_.erase(w.key);
+    forget(w.key, row);
   }
   row.seq = w.version.seq;
   row.hlc = w.version.hlc;
@@ -71,7 +113,8 @@ void Store::put(Stored& row, bool existed, const Write& w) {
   if (!deleted) ++live_;
 }
 
-ApplyResult Store::commit(const Write& w, sim::Time /*now*/) {
+ApplyResult Store::commit(const Write& w, sim::Time now) {
+  if (ttl_ != sim::Duration::max()) live_slot(w.key, now);  // an expired row is gone first
   auto [row, inserted] = rows_.try_emplace(w.key);
   const bool live = !inserted && (row->meta & kDeleted) == 0;
   if (w.kind == WriteKind::kInsert && live) return ApplyResult::kDuplicateKey;
@@ -113,8 +156,8 @@ ApplyResult Store::decide(const Write& w, ApplyRule rule, const Stored* row) {
   return rule == ApplyRule::kStrict ? ApplyResult::kMissingRow : ApplyResult::kSkipped;
 }
 
-ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time /*now*/) {
-  Stored* row = rows_.find(w.key);
+ApplyResult Store::apply(const Write& w, ApplyRule rule, sim::Time now) {
+  Stored* row = live_slot(w.key, now);
   const ApplyResult result = decide(w, rule, row);
   switch (result) {
     case ApplyResult::kApplied: {

@@ -125,8 +125,8 @@ void System::Impl::build_stores() {
   for (std::uint32_t d = 0; d < dc_count; ++d) {
     clocks.emplace_back(DcId{d});
     for (std::uint32_t c = 0; c < class_count; ++c) {
-      stores[d].push_back(
-          std::make_unique<Store>(DcId{d}, spec.data[c].name, key_sizing(spec, DataClassId{c})));
+      stores[d].push_back(std::make_unique<Store>(
+          DcId{d}, spec.data[c].name, key_sizing(spec, DataClassId{c}), spec.data[c].ttl));
     }
   }
 }
@@ -710,7 +710,8 @@ void System::Impl::rebuild(DcId dc, bool /*whole_dc*/) {
     Store& target = *stores[dc.value][c];
     for (std::size_t d = 0; d < dc_count; ++d) {
       if (d == dc.value || dc_destroyed[d]) continue;
-      const Store& peer = *stores[d][c];
+      Store& peer = *stores[d][c];
+      peer.expire(now);  // the snapshot holds what the peer holds now
       for (const std::uint64_t key : peer.keys()) {
         const std::optional<Row> row = peer.find(key);
         Write w;
@@ -902,6 +903,8 @@ void System::Impl::reconcile(std::uint32_t job_index, std::size_t first) {
   for (; i < entries.size() && done < batch; ++i) {
     const OplogEntry& e = entries[i];
     if (e.writer != job.faulted) continue;
+    // An entry of a class with a ttl that has expired is gone everywhere: nothing to replay.
+    if (engine.now() - e.write.commit_time >= spec.data[cls.value].ttl) continue;
     ++done;
     bool anywhere = false;
     for (std::size_t d = 0; d < dc_count; ++d) {
@@ -946,6 +949,10 @@ sim::Time System::end_time() const {
 bool System::run() {
   const sim::Time end = end_time();
   const sim::RunOutcome outcome = impl_->engine.run_until(end);
+  // The end-of-run checks see the stores as of now: rows whose ttl has passed are gone.
+  for (auto& dc : impl_->stores) {
+    for (auto& store : dc) store->expire(impl_->engine.now());
+  }
   return outcome != sim::RunOutcome::kStopped || impl_->engine.now() >= end;
 }
 

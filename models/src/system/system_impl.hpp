@@ -77,7 +77,7 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   [[nodiscard]] sim::Duration access_latency(DcId home, DcId dc) const override;
   [[nodiscard]] std::optional<Row> read(DcId dc, DataClassId cls,
                                         std::uint64_t key) const override {
-    return stores[dc.value][cls.value]->find(key);
+    return stores[dc.value][cls.value]->find(key, engine.now());
   }
   std::optional<sim::Duration> call(DcId from, DcId to) override;
   std::optional<sim::Duration> fallback_call(DataClassId cls, DcId from, DcId to) override;

@@ -99,6 +99,7 @@ RunResults System::Impl::results() const {
     d.stale_reads = counts.stale_reads;
     d.bound_violations = bound_violations[c];
     d.regenerated = counts.regenerated;
+    for (std::size_t dc = 0; dc < dc_count; ++dc) d.expired += stores[dc][c]->stats().expired;
     if (!trackers[c].empty()) {
       for (std::uint32_t rep = 0; rep < dc_count; ++rep) {
         const sim::Histogram& h = trackers[c][rep]->lag();
@@ -135,6 +136,7 @@ RunResults System::Impl::results() const {
       for (const std::uint64_t key : workload->truth().keys(cls)) {
         const Committed* latest = workload->truth().latest(cls, key);
         if (latest->deleted || !acknowledged(latest->version)) continue;
+        if (now - latest->commit_time >= ds.ttl) continue;  // expired: gone by design, not lost
         bool held = false;
         if (mode == SyncMode::kChannels) {
           for (DcId dc : alive)

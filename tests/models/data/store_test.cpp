@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -620,6 +621,91 @@ TEST(Store, TheDirectLayoutHoldsExactlyWhatTheIndexedOneHolds) {
     EXPECT_EQ(direct.stats().order_violations, indexed.stats().order_violations);
     EXPECT_TRUE(divergent_keys(direct, indexed).empty());
   }
+}
+
+Write at(WriteKind kind, std::uint64_t key, std::uint64_t seq, std::int64_t t_ns) {
+  Write w = make_write(kind, Version{kDc0, seq, t_ns}, seq, key);
+  w.commit_time = Time(t_ns);
+  return w;
+}
+
+TEST(StoreTtl, ARowIsGoneTtlAfterItsCommitAndItsKeyIsFreeAgain) {
+  constexpr std::int64_t kS = 1'000'000'000;
+  Store s(kDc0, "sessions", {}, sim::Duration(10 * kS));
+  ASSERT_EQ(s.commit(at(WriteKind::kInsert, 1, 1, 0), Time(0)), ApplyResult::kApplied);
+  EXPECT_TRUE(s.find(1, Time(10 * kS - 1)).has_value());
+  EXPECT_FALSE(s.find(1, Time(10 * kS)).has_value()) << "gone exactly ttl after its commit";
+  EXPECT_TRUE(s.find(1).has_value()) << "until a sweep, the slot is still there";
+  // An insert over the expired row is no duplicate; an update of an expired row finds none.
+  EXPECT_EQ(s.commit(at(WriteKind::kInsert, 1, 2, 10 * kS), Time(10 * kS)), ApplyResult::kApplied);
+  EXPECT_EQ(s.stats().expired, 1u);
+  EXPECT_EQ(s.commit(at(WriteKind::kUpdate, 1, 3, 25 * kS), Time(25 * kS)),
+            ApplyResult::kMissingRow);
+  EXPECT_EQ(s.size(), 0u);
+  EXPECT_EQ(s.stats().expired, 2u);
+}
+
+TEST(StoreTtl, ARewriteRestartsTheClockAndReplicasExpireWithTheOrigin) {
+  constexpr std::int64_t kS = 1'000'000'000;
+  const sim::Duration ttl(10 * kS);
+  Store origin(kDc0, "cache", {}, ttl);
+  Store replica(kDc1, "cache", {}, ttl);
+  const Write first = at(WriteKind::kInsert, 5, 1, 0);
+  const Write again = at(WriteKind::kUpdate, 5, 2, 6 * kS);
+  origin.commit(first, Time(0));
+  origin.commit(again, Time(6 * kS));
+  EXPECT_TRUE(origin.find(5, Time(15 * kS)).has_value()) << "the rewrite at 6 s lives to 16 s";
+  EXPECT_FALSE(origin.find(5, Time(16 * kS)).has_value());
+  // The replica gets both late (at 8 s and 9 s): its copy still expires at 16 s, not 19 s.
+  replica.apply(first, ApplyRule::kStrict, Time(8 * kS));
+  replica.apply(again, ApplyRule::kStrict, Time(9 * kS));
+  EXPECT_TRUE(replica.find(5, Time(15 * kS)).has_value());
+  EXPECT_FALSE(replica.find(5, Time(16 * kS)).has_value());
+  // A strict update that arrives after the expiry meets a missing row (error 1032).
+  EXPECT_EQ(replica.apply(at(WriteKind::kUpdate, 5, 3, 12 * kS), ApplyRule::kStrict, Time(17 * kS)),
+            ApplyResult::kMissingRow);
+  EXPECT_EQ(replica.stats().order_violations, 0u);
+}
+
+TEST(StoreTtl, MemoryHoldsOnlyWhatWasWrittenWithinTheTtlWhateverTheRunLength) {
+  // A session per user, rewritten whenever the user comes back: 100 k users, one write a
+  // millisecond for 20 min, ttl 10 s. The rows held are those written within the last ttl (plus
+  // at most one sweep interval, ttl / 16, of expired ones); the rows a reader sees, exactly them.
+  constexpr std::int64_t kMs = 1'000'000;
+  const sim::Duration ttl(10'000 * kMs);
+  Store s(kDc0, "sessions", KeySizing{100'000, KeyLayout::kIndexed}, ttl);
+  sim::Rng rng(9, "store_test.ttl");
+  std::vector<std::int64_t> last(100'000, -1);
+  std::size_t peak_bytes = 0;
+  for (std::int64_t t = 0; t < 1'200'000; ++t) {
+    const std::uint64_t user = rng.below(rng.below(2) == 0 ? 1000 : 100'000);  // a hot tenth
+    const WriteKind kind = s.find(user, Time(t * kMs)) ? WriteKind::kUpdate : WriteKind::kInsert;
+    ASSERT_EQ(s.commit(at(kind, user, static_cast<std::uint64_t>(t + 1), t * kMs), Time(t * kMs)),
+              ApplyResult::kApplied);
+    last[user] = t;
+    if (t % 100'000 == 99'999) {
+      std::size_t within = 0;
+      std::size_t within_sweep = 0;
+      for (const std::int64_t l : last) {
+        within += l >= 0 && (t - l) * kMs < ttl.ns() ? 1 : 0;
+        within_sweep += l >= 0 && (t - l) * kMs < ttl.ns() + ttl.ns() / 16 + kMs ? 1 : 0;
+      }
+      EXPECT_GE(s.size(), within);
+      EXPECT_LE(s.size(), within_sweep);
+      const std::uint64_t probe = rng.below(100'000);
+      EXPECT_EQ(s.find(probe, Time(t * kMs)).has_value(),
+                last[probe] >= 0 && (t - last[probe]) * kMs < ttl.ns());
+      if (t > 200'000) peak_bytes = std::max(peak_bytes, s.used_bytes());
+    }
+  }
+  s.expire(Time(1'200'000 * kMs));
+  EXPECT_LT(peak_bytes, 100'000 * sizeof(std::uint32_t) + 12'000 * 48)
+      << "the pool reuses the slots of expired rows";
+  EXPECT_GT(s.stats().expired, 100'000u);
+}
+
+TEST(StoreTtl, ANonPositiveTtlIsRejected) {
+  EXPECT_THROW(Store(kDc0, "x", {}, sim::Duration::zero()), InvalidArgument);
 }
 
 TEST(VersionClock, APeekedVersionIsTakenOnlyWhenTheCommitSucceeds) {

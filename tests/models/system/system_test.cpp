@@ -208,6 +208,25 @@ TEST(System, AFailoverCostsForcedReLoginsButNoSessionIsEverLost) {
   EXPECT_GT(by_cause(r.compensation, "forced_relogin"), 100u);
 }
 
+TEST(System, SessionsThatExpireForceReLoginsAndAreNeverLost) {
+  // No fault: without a ttl no session is ever missing where its user is served; with a 30 s ttl
+  // an idle user's change_password finds it gone (a forced re-login, counted as a failover's
+  // is), and each re-login follows one expiry.
+  TwoCities t = two_cities(1000);
+  const RunResults calm = run(t.spec);
+  EXPECT_EQ(data(calm, "sessions").regenerated, 0u);
+  EXPECT_EQ(data(calm, "sessions").expired, 0u);
+  t.spec.data[kSessions.value].ttl = sim::Duration(30'000'000'000);
+  const RunResults r = run(t.spec);
+  const DataClassResult& sessions = data(r, "sessions");
+  EXPECT_GT(sessions.regenerated, 100u);
+  EXPECT_LE(sessions.regenerated, sessions.expired);
+  EXPECT_EQ(sessions.lost, 0u);
+  EXPECT_GT(by_cause(r.compensation, "forced_relogin"), 100u);
+  EXPECT_EQ(data(r, "accounts").expired, 0u) << "only the class with a ttl expires";
+  EXPECT_EQ(r.fingerprint == calm.fingerprint, false);
+}
+
 TEST(System, AvailabilityDipsAtADcOutageAndReturnsWithinTheDetectionDelayPlusRetries) {
   TwoCities t = two_cities(1000);
   t.spec.faults = {fault(FaultType::kDcOutage, 120, 180)};

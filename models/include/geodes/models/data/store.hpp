@@ -29,6 +29,14 @@
 //
 // Local commits (writes made at this DC by its own clients) go through commit(): no rule applies.
 //
+// Expiry (a data class's `ttl`: sessions, caches): a row, or tombstone, expires `ttl` after the
+// commit of the version it holds (at its origin, so every replica drops it at the same moment, as
+// a replicated absolute expiry does). From then on it is gone: find(key, now) does not return it
+// and commit()/apply() at `now` treat its key as missing (an insert over it is no duplicate, an
+// order violation cannot involve it). Its memory is reclaimed by a sweep every ttl / 16 of the
+// times the store is written at, or by expire(now); find(key) without a time and keys() show what
+// has not been swept yet (call expire(now) first to see the store exactly as of now).
+//
 // Memory: rows live in a KeyTable (key_table.hpp): flat for dense keys (account ids), a flat hash
 // map for sparse ones; 32 bytes per row, plus 4 of index (kIndexed) or, in the direct layout,
 // 32 per key of the id range (kBytesPerRow*); reserved up front; no allocation per row.
@@ -99,14 +107,19 @@ struct StoreStats {
   std::uint64_t skipped = 0;           ///< kSkipped results
   std::uint64_t stale = 0;             ///< kStale results
   std::uint64_t order_violations = 0;  ///< newer version replaced by an older one
+  std::uint64_t expired = 0;           ///< rows and tombstones removed by their ttl
 };
 
 class Store {
  public:
-  /// The store of `data_class` at `dc`, its rows laid out and reserved as `sizing` says.
-  Store(DcId dc, std::string data_class, KeySizing sizing = {});
+  /// The store of `data_class` at `dc`, its rows laid out and reserved as `sizing` says, each
+  /// expiring `ttl` after its commit (Duration::max(): never). Throws InvalidArgument on a ttl
+  /// <= 0.
+  Store(DcId dc, std::string data_class, KeySizing sizing = {},
+        sim::Duration ttl = sim::Duration::max());
 
   [[nodiscard]] DcId dc() const { return dc_; }
+  [[nodiscard]] sim::Duration ttl() const { return ttl_; }
   [[nodiscard]] const std::string& data_class() const { return data_class_; }
 
   /// A local write at this DC (its origin). Returns kDuplicateKey without change for an insert
@@ -127,6 +140,14 @@ class Store {
     if (s == nullptr) return std::nullopt;
     return unpack(key, *s);
   }
+  /// The row for `key` at `now` (tombstones included), or nothing: an expired row is gone.
+  [[nodiscard]] std::optional<Row> find(std::uint64_t key, sim::Time now) const {
+    std::optional<Row> r = find(key);
+    if (r && expired(r->commit_time, now)) return std::nullopt;
+    return r;
+  }
+  /// Removes every row and tombstone expired at `now`; returns how many.
+  std::size_t expire(sim::Time now);
   /// True iff a live (not deleted) row exists.
   [[nodiscard]] bool contains(std::uint64_t key) const {
     const Stored* s = rows_.find(key);
@@ -165,18 +186,29 @@ class Store {
   static constexpr std::size_t kBytesPerRowDirect = KeyTable<Stored>::kDirectBytesPerEntry;
 
  private:
+  [[nodiscard]] sim::Time commit_time_of(std::uint64_t key, const Stored& s) const {
+    return (s.meta & kFarCommit) != 0 ? far_commit_.at(key) : sim::Time(s.hlc - (s.meta >> 2));
+  }
   [[nodiscard]] Row unpack(std::uint64_t key, const Stored& s) const {
     Row r;
     r.version = Version{DcId{s.origin}, s.seq, s.hlc};
     r.value = s.value;
     r.deleted = (s.meta & kDeleted) != 0;
-    r.commit_time =
-        (s.meta & kFarCommit) != 0 ? far_commit_.at(key) : sim::Time(s.hlc - (s.meta >> 2));
+    r.commit_time = commit_time_of(key, s);
     return r;
   }
-  // What apply() does with `w` under `rule` given the key's current row (nullptr if absent),
+  [[nodiscard]] sim::Duration sweep_interval() const;
+  // Keeps live_ and far_commit_ in step with the removal of the row `s` of `key`.
+  void forget(std::uint64_t key, const Stored& s);  // What apply() does with `w` under `rule` given
+                                                    // the key's current row (nullptr if absent),
   // without changing anything.
   [[nodiscard]] static ApplyResult decide(const Write& w, ApplyRule rule, const Stored* row);
+  [[nodiscard]] bool expired(sim::Time commit_time, sim::Time now) const {
+    return ttl_ != sim::Duration::max() && now - commit_time >= ttl_;
+  }
+  // The row of `w.key` as a commit or apply at `now` sees it: an expired row is removed first
+  // (and nullptr returned). Sweeps the store when one is due.
+  Stored* live_slot(std::uint64_t key, sim::Time now);
   // Stores `w` as the row of its key (a tombstone for a delete), counting an order violation if
   // it replaces a newer version, and keeps live_ in step. `row` is the key's slot in rows_,
   // `existed` whether it held a row or tombstone before.
@@ -184,6 +216,8 @@ class Store {
 
   DcId dc_;
   std::string data_class_;
+  sim::Duration ttl_;
+  sim::Time next_sweep_;
   KeyTable<Stored> rows_;
   absl::flat_hash_map<std::uint64_t, sim::Time> far_commit_;  // rows with kFarCommit
   std::size_t live_ = 0;

@@ -89,6 +89,7 @@ struct DataClassResult {
   std::uint64_t order_violations = 0;
   std::uint64_t uniqueness_conflicts = 0;
   std::uint64_t regenerated = 0;  ///< rows re-created on a miss (regenerate classes)
+  std::uint64_t expired = 0;      ///< rows removed by the class's ttl, over all DCs
   double rpo_s = 0;               ///< longest commit-to-fault span of a lost write
   FallbackResult fallback;        ///< zeros when the class has no access fallback
   /// Synchronous oplog writes the log did not acknowledge within its timeout (failed or degraded

@@ -55,6 +55,9 @@ struct DataClassSpec {
   bool lossable = false;
   /// Can it be rebuilt after loss (a password can be reset)?
   bool recoverable = false;
+  /// Rows expire this long after their last write's commit (sessions, caches; store.hpp);
+  /// Duration::max() = never. An expired row is gone, not lost.
+  sim::Duration ttl = sim::Duration::max();
   /// Local service time of one read / one write at a DC (op latency; WorkloadDataClass has the
   /// defaults' sources).
   sim::Distribution read_time = sim::Distribution::constant(300'000);     // 0.3 ms
