@@ -1,12 +1,15 @@
 // System benchmarks: the built-in scenario (scenarios/login_two_cities.yaml, a DC outage and a link
 // cut) end to end through System: workload, channels, faults, and the end-of-run metrics.
 //   BM_LoginTwoCities   as shipped: 15 simulated minutes at 1000 ops/s, 100 k users.
-//                       items_per_second = events/s; `speed` = simulated seconds per wall second.
+//                       items_per_second = events/s; `speed` = simulated seconds per second.
 //   BM_DefaultScenario  production size (issue 13): 10k ops/s for 1 h, 1 M users registered and
-//                       up to 2 M, its faults kept. Counters: sim_speed (simulated s per wall s),
+//                       up to 2 M, its faults kept. Counters: sim_speed (simulated s per second),
 //                       events_per_second, peak_rss_mib (the process's peak resident set from
 //                       getrusage: run it alone, --benchmark_filter=BM_DefaultScenario, for a
 //                       figure that is this run's own). Targets: >= 200x real time, <= 1 GiB.
+// Rates are per CPU second of the benchmark thread (Google Benchmark's kIsRate without
+// UseRealTime), so a loaded machine slows the wall clock more than them; on an idle machine the
+// two agree. bench/scale.py measures by the wall clock.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
