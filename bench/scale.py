@@ -158,7 +158,7 @@ def main() -> int:
                 flush=True,
             )
             cells.append(cell)
-    print(f"The built-in scenario at {a.rate} (users.max = 2 x users), release build:")
+    print(f"The built-in scenario at {a.rate} (users.max = 2 x users), {a.geodes}:")
     print(table(cells))
     for line in flatness(cells):
         print(line)

@@ -1,0 +1,55 @@
+"""Smoke runs of the long benchmark scripts (make bench-scale, make bench-peers) at tiny sizes, so
+that they keep working between the rare full runs: the table is printed and its figures are
+consistent with each other and with theory."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from geodes.cli import binary
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def test_bench_scale_prints_one_row_per_cell_and_the_flatness_ratios(tmp_path):
+    out = tmp_path / "scale.json"
+    r = subprocess.run(
+        [sys.executable, str(BENCH / "scale.py"), "--geodes", binary(), "--users", "10k,100k"]
+        + ["--durations", "2m,4m", "--rate", "500/s", "--json", str(out)],
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "speed 1 h / 10 min" not in r.stdout  # ratios only for the durations that ran
+    cells = json.loads(out.read_text())
+    assert len(cells) == 4
+    by = {(c["users"], c["duration"]): c for c in cells}
+    for users in ("10k", "100k"):
+        short, long = by[users, "2m"], by[users, "4m"]
+        assert 0 < short["events"] < long["events"]  # twice the simulated time, more events
+        assert short["peak_rss_mib"] > 1 and long["peak_rss_mib"] > 1
+        assert short["sim_speed"] > 1 and long["sim_speed"] > 1
+        assert short["events_per_s"] > 0 and long["run_wall_s"] <= long["process_wall_s"]
+    # Ten times the users: more rows in memory.
+    assert by["100k", "4m"]["peak_rss_mib"] > by["10k", "4m"]["peak_rss_mib"]
+
+
+def test_bench_peers_runs_geodes_and_simpy_on_the_mm1_channel_and_both_match_theory():
+    r = subprocess.run(
+        [sys.executable, str(BENCH / "peers.py"), "--geodes", binary(), "--writes", "40000"]
+        + ["--simgrid", "/nonexistent"],
+        text=True,
+        capture_output=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    rows = {line.split()[0]: line.split() for line in r.stdout.splitlines() if line[:1].isalpha()}
+    assert "geodes" in rows and "SimPy" in rows, r.stdout
+    # 40 k writes of an M/M/1 at rho = 0.8, mu = 1/ms: the sample mean of the sojourn time has the
+    # asymptotic variance (2 + 5 rho - 4 rho^2 + rho^3) / (mu^2 (1 - rho)^4) / n = 2470 ms^2 / n,
+    # a standard error of 0.25 ms; 2 ms around 35 ms is 8 standard errors.
+    for name in ("geodes", "SimPy"):
+        mean = float(rows[name][4 if name == "geodes" else 5])
+        assert abs(mean - 35.0) < 2.0, (name, r.stdout)
