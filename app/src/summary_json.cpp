@@ -128,6 +128,7 @@ Json channels(const std::vector<models::ChannelResult>& list) {
     j["path"] = c.path;
     j["errors_1062"] = c.errors_1062;
     j["disconnected_s"] = number(c.disconnected_s);
+    j["commit_latency_ms"] = lag_ms(c.commit_latency_ns);
   }
   return out;
 }

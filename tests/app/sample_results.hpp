@@ -90,6 +90,7 @@ inline models::RunResults sample_results() {
   mysql.errors_1062 = 2;
   mysql.stopped_s = 1.5;
   mysql.lag_ns = spread(1'500'000, 90'000'000, 480);
+  mysql.commit_latency_ns = spread(29'000'000, 31'000'000, 480);
   models::ChannelResult mq;
   mq.name = "mq_accounts";
   mq.type = "mq";

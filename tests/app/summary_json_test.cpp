@@ -50,7 +50,8 @@ TEST(SummaryJson, EveryDesignKeyIsPresentInTheDocumentedOrder) {
   EXPECT_EQ(keys(j["data"]["accounts"]["replicas"]["beijing"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["channels"]["mq_accounts"]),
             (Keys{"delivered", "duplicates", "lost_in_transit", "lag_ms", "stopped_s", "type",
-                  "data_class", "source", "replica", "path", "errors_1062", "disconnected_s"}));
+                  "data_class", "source", "replica", "path", "errors_1062", "disconnected_s",
+                  "commit_latency_ms"}));
   EXPECT_EQ(keys(j["channels"]["mq_accounts"]["lag_ms"]), lag);
   EXPECT_EQ(keys(j["compensation"]), (Keys{"affected_users", "affected_ratio", "cost", "by_cause",
                                            "cost_by_cause", "users", "target_ratio"}));
@@ -126,6 +127,9 @@ TEST(SummaryJson, LagStatisticsAreTheHistogramsInMilliseconds) {
   expect_lag(j["businesses"]["login"]["latency_ms"], r.businesses[0].latency_ns);
   expect_lag(j["businesses"]["login"]["by_dc"]["beijing"]["latency_ms"],
              r.businesses[0].by_dc[1].latency_ns);
+  expect_lag(j["channels"]["mysql_accounts"]["commit_latency_ms"], r.channels[0].commit_latency_ns);
+  EXPECT_TRUE(j["channels"]["mq_accounts"]["commit_latency_ms"]["mean"].is_null())
+      << "an MQ channel has no commit wait of its own";
   // Sanity check of the unit: the sample's slowest accounts write took 100 ms.
   EXPECT_EQ(j["data"]["accounts"]["lag_ms"]["max"], 100.0);
 }

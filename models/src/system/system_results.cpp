@@ -270,6 +270,7 @@ RunResults System::Impl::results() const {
     ch.stopped_s = (s.stopped + s.replication_stopped).seconds();
     ch.disconnected_s = s.disconnected.seconds();
     ch.lag_ns = m.channel->lag();
+    ch.commit_latency_ns = m.channel->commit_latency();
     r.channels.push_back(std::move(ch));
     r.series.push_back(gauge_series("backlog/" + m.name, "writes", m.channel->backlog_series()));
     r.series.push_back(sample_series("channel_lag/" + m.name, "ns", m.channel->lag_series()));

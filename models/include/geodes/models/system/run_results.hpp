@@ -111,6 +111,8 @@ struct ChannelResult {
   double stopped_s = 0;
   double disconnected_s = 0;
   sim::Histogram lag_ns;
+  /// mysql_replication: each commit's wait for the channel (the semi-sync ack; 0 under async).
+  sim::Histogram commit_latency_ns;
 };
 
 struct FaultRecord {
