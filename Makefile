@@ -9,7 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        test-fuzz test-install fuzz-long bench bench-scale bench-peers format lint tidy clean
+        test-fuzz test-install fuzz-long bench bench-scale bench-peers calibrate-mysql format lint \
+        tidy clean
 
 all: build
 
@@ -109,13 +110,19 @@ bench-peers: setup
 	@$(PY) bench/peers.py --geodes build/release/app/geodes \
 	  --simgrid build/release/bench/peer_simgrid_mm1
 
+# geodes' MySQL channel against a real MariaDB primary and replica (calibration/mariadb/, docs/
+# calibration.md): about 25 minutes; take it on a quiet machine. Results in build/calibration/.
+# CALIBRATE_ARGS passes options, e.g. CALIBRATE_ARGS="--quiet-load 0.7".
+calibrate-mysql: build
+	@$(PY) -m calibration.mariadb --out build/calibration/mariadb $(CALIBRATE_ARGS)
+
 format: setup
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
-	@$(PY) -m ruff format python tests/python bench
+	@$(PY) -m ruff format python tests/python tests/calibration bench calibration
 
 lint: setup
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
-	@$(PY) -m ruff check python tests/python bench
+	@$(PY) -m ruff check python tests/python tests/calibration bench calibration
 
 tidy: build-cpp
 	@git ls-files 'sim/*.cpp' 'models/*.cpp' 'app/*.cpp' | xargs clang-tidy -p build/dev --quiet

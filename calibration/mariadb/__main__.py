@@ -21,20 +21,24 @@ from calibration.mariadb.cluster import Cluster, ClusterOptions
 from calibration.mariadb.experiments import Harness, Plan, loadavg
 from calibration.mariadb.servers import MariadbUnavailable, find_mariadb, server_version
 
+# The smoke run checks the harness end to end in about a minute, whatever else the machine does:
+# the replica on tmpfs (no fsync, so no dependence on a shared disk), one modest rate.
 SMOKE = Plan(
     loads=(0.5,),
+    fixed_rate=300.0,
     parallel_loads=(),
-    run_s=40.0,
+    run_s=30.0,
     trim_s=5.0,
-    drain_writes=3000,
+    drain_writes=2000,
+    pings=600,
     fallback=False,
     cut=False,
-    predict_s=200.0,
+    predict_s=120.0,
 )
 
 
 def wait_quiet(limit: float, max_wait_s: float, log) -> list[float]:
-    """Waits (up to max_wait_s) until the 1-minute load average is below `limit`."""
+    """Wait (up to max_wait_s) until the 1-minute load average is below `limit`."""
     deadline = time.monotonic() + max_wait_s
     while os.getloadavg()[0] > limit and time.monotonic() < deadline:
         log(f"waiting for a quiet machine: load {os.getloadavg()[0]:.2f} > {limit}")
@@ -43,7 +47,7 @@ def wait_quiet(limit: float, max_wait_s: float, log) -> list[float]:
 
 
 def run(args: argparse.Namespace) -> dict:
-    """Runs the whole calibration; returns the results dict."""
+    """Run the whole calibration; returns the results dict."""
 
     def log(msg: str) -> None:
         print(f"calibrate-mysql: {msg}", flush=True)
@@ -65,7 +69,9 @@ def run(args: argparse.Namespace) -> dict:
     options = ClusterOptions(delay_ms=args.delay_ms, pin_cpus=not args.no_pin)
     with (
         tempfile.TemporaryDirectory(prefix="geodes-calib-p-", dir=primary_base) as proot,
-        tempfile.TemporaryDirectory(prefix="geodes-calib-r-", dir=args.replica_dir) as rroot,
+        tempfile.TemporaryDirectory(
+            prefix="geodes-calib-r-", dir=primary_base if args.smoke else args.replica_dir
+        ) as rroot,
     ):
         cluster = Cluster(Path(proot), Path(rroot), options)
         try:
@@ -74,15 +80,21 @@ def run(args: argparse.Namespace) -> dict:
             results["conditions"] = {
                 "delay_ms": options.delay_ms,
                 "primary_datadir": "tmpfs" if primary_base else "disk",
-                "replica_datadir": "disk",
+                "replica_datadir": "tmpfs" if args.smoke and primary_base else "disk",
                 "primary": "innodb_flush_log_at_trx_commit=1, sync_binlog=0",
                 "replica": "innodb_flush_log_at_trx_commit=1, sync_binlog=1, log_slave_updates=ON",
                 "replica_cpus": sorted(cluster.replica.config.cpus or []),
                 "other_cpus": sorted(cluster.other_cpus or []),
+                "ports": {
+                    "primary": cluster.primary.port,
+                    "replica": cluster.replica.port,
+                    "proxy": cluster.proxy_port,
+                    "proxy_control": cluster.control_port,
+                },
             }
             h = Harness(cluster, plan, log)
             log("measuring the proxy's own delay")
-            results["proxy"] = h.proxy_delay()
+            results["proxy"] = h.proxy_delay(plan.pings)
             log(f"  adds {results['proxy']['added_one_way_ms']['mean']:.3f} ms one way")
             log("measuring the applier's service time (drain)")
             results["service_time"] = h.service_time()
@@ -112,7 +124,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The command line."""
+    """Run the command line."""
     p = argparse.ArgumentParser(prog="python -m calibration.mariadb", description=__doc__)
     p.add_argument("--out", type=Path, default=Path("build/calibration/mariadb"))
     p.add_argument("--smoke", action="store_true", help="one rate, about a minute")

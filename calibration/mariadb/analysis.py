@@ -84,7 +84,7 @@ def busy_service_times(src_s: np.ndarray, dst_s: np.ndarray, fixed_max_s: float)
 def catch_up(
     dst_s: np.ndarray, lag_s: np.ndarray, after_s: float, threshold_s: float
 ) -> float | None:
-    """The first apply time after `after_s` of a write whose lag is under `threshold_s`, or None."""
+    """Return the first apply time after `after_s` of a write with a lag under `threshold_s`."""
     order = np.argsort(dst_s, kind="stable")
     d = np.asarray(dst_s)[order]
     lag = np.asarray(lag_s)[order]

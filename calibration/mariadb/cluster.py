@@ -80,6 +80,7 @@ class Cluster:
     """
 
     def __init__(self, root: Path, replica_root: Path, options: ClusterOptions) -> None:
+        """Set up; see the class docstring."""
         self.root = root
         self.options = options
         template = init_template(root)
@@ -123,7 +124,7 @@ class Cluster:
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
-        """Starts both servers and the proxy, sets up replication, schema and trigger."""
+        """Start both servers and the proxy, sets up replication, schema and trigger."""
         self.primary.start()
         self.replica.start()
         self.proxy = start_managed(
@@ -144,7 +145,7 @@ class Cluster:
         self._setup()
 
     def stop(self) -> None:
-        """Stops the replica, the primary and the proxy (each at most once)."""
+        """Stop the replica, the primary and the proxy (each at most once)."""
         if self.control is not None:
             self.control.close()
             self.control = None
@@ -178,7 +179,7 @@ class Cluster:
             )
 
     def wait_for_table(self, timeout_s: float = 60.0) -> None:
-        """Waits until calib.w has replicated (DDL crosses the proxy too)."""
+        """Wait until calib.w has replicated (DDL crosses the proxy too)."""
         deadline = time.monotonic() + timeout_s
         with self.replica.connect() as r, r.cursor() as c:
             while time.monotonic() < deadline:
@@ -215,7 +216,7 @@ class Cluster:
         self.wait_io_running()
 
     def wait_io_running(self, timeout_s: float = 30.0) -> None:
-        """Waits until the replica's I/O thread is connected (Slave_IO_Running: Yes)."""
+        """Wait until the replica's I/O thread is connected (Slave_IO_Running: Yes)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             status = self.slave_status()
@@ -237,7 +238,7 @@ class Cluster:
             return dict(c.fetchall())
 
     def clear(self) -> None:
-        """Empties both tables (on the primary, replicated; the lag table on the replica)."""
+        """Empty both tables (on the primary, replicated; the lag table on the replica)."""
         self.wait_caught_up()
         with self.primary.connect() as p, p.cursor() as c:
             c.execute("TRUNCATE TABLE calib.w")
@@ -246,7 +247,7 @@ class Cluster:
             c.execute("TRUNCATE TABLE calib.lag")
 
     def wait_caught_up(self, timeout_s: float = 300.0) -> None:
-        """Waits until the replica has applied everything the primary has binlogged."""
+        """Wait until the replica has applied everything the primary has binlogged."""
         with self.primary.connect() as p, p.cursor() as c:
             c.execute("SELECT @@gtid_binlog_pos")
             target = c.fetchone()[0]

@@ -36,6 +36,7 @@ class Proxy:
     """The proxy's state; every method is thread-safe."""
 
     def __init__(self, listen_port: int, upstream_port: int, delay_s: float) -> None:
+        """Set up; see the class docstring."""
         self.listen_port = listen_port
         self.upstream_port = upstream_port
         self.delay_s = delay_s
@@ -140,11 +141,11 @@ class Proxy:
 
     # --- control ----------------------------------------------------------------------------
     def set_delay(self, delay_s: float) -> None:
-        """The one-way delay for chunks received from now on."""
+        """Set the one-way delay for chunks received from now on."""
         self.delay_s = delay_s
 
     def hold(self, on: bool) -> None:
-        """Stops (True) or resumes (False) forwarding; connections stay open."""
+        """Stop (True) or resumes (False) forwarding; connections stay open."""
         with self._lock:
             self._log("hold" if on else "release")
         if on:
@@ -153,12 +154,18 @@ class Proxy:
             self._held.clear()
 
     def cut(self, seconds: float) -> None:
-        """Closes every connection and the listener; listens again after `seconds`."""
+        """Close every connection and the listener; listens again after `seconds`."""
         with self._lock:
             self._log("cut", seconds=seconds)
             listener, self._listener = self._listener, None
             pairs = list(self._connections)
         if listener is not None:
+            # shutdown() first: it wakes the thread blocked in accept() and stops listening at
+            # once (close() alone leaves the socket listening while accept() holds it).
+            try:
+                listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             listener.close()
         for client, upstream in pairs:
             for s in (client, upstream):
@@ -174,7 +181,7 @@ class Proxy:
         self._listen()
 
     def events(self) -> list[dict]:
-        """A copy of the event log."""
+        """Return a copy of the event log."""
         with self._lock:
             return list(self._events)
 
@@ -220,11 +227,12 @@ class ProxyControl:
     """The harness's side of the control port."""
 
     def __init__(self, port: int) -> None:
+        """Set up; see the class docstring."""
         self._sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self._file = self._sock.makefile("rw")
 
     def send(self, line: str) -> dict:
-        """Sends one command and returns its JSON answer; raises RuntimeError on an error."""
+        """Send one command and returns its JSON answer; raises RuntimeError on an error."""
         self._file.write(line + "\n")
         self._file.flush()
         answer = json.loads(self._file.readline())
@@ -233,13 +241,13 @@ class ProxyControl:
         return answer
 
     def close(self) -> None:
-        """Closes the control connection (the proxy keeps running)."""
+        """Close the control connection (the proxy keeps running)."""
         self._file.close()
         self._sock.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The proxy's command line."""
+    """Run the proxy's command line."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--listen-port", type=int, required=True)
     p.add_argument("--upstream-port", type=int, required=True)

@@ -128,7 +128,7 @@ def drive(
     lead_s: float = 1.0,
     cpus: set[int] | None = None,
 ) -> tuple[DriveResult, float]:
-    """Runs `schedule` against the server on 127.0.0.1:port with ids first_id, first_id + 1, ...
+    """Run `schedule` against the server on 127.0.0.1:port with ids first_id, first_id + 1, ...
 
     Returns the per-insert record and the run's start (CLOCK_MONOTONIC s); the first arrival is
     due `lead_s` after the workers were started (time to connect). `cpus`: where the workers run.
@@ -141,7 +141,8 @@ def drive(
     t0 = time.monotonic() + lead_s
     workers = [
         ctx.Process(
-            target=_worker, args=(port, ids[owner == p], schedule[owner == p], t0, threads, cpus, out),
+            target=_worker,
+            args=(port, ids[owner == p], schedule[owner == p], t0, threads, cpus, out),
         )
         for p in range(processes)
     ]

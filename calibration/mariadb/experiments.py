@@ -36,12 +36,16 @@ class Plan:
     connect_retry_s: int = 7
     predict_s: float = 600.0
     seed: int = 1
+    pings: int = 2000
+    # When set, the Poisson runs use this rate instead of fractions of the capacity (the smoke
+    # test: a replica on tmpfs has a capacity no Python driver can approach).
+    fixed_rate: float | None = None
     processes: int = 2
     threads: int = 4
 
 
 def loadavg() -> list[float]:
-    """The 1, 5 and 15 minute load averages."""
+    """Return the 1, 5 and 15 minute load averages."""
     return list(os.getloadavg())
 
 
@@ -60,6 +64,7 @@ class Harness:
     """The experiments over one running cluster (ids never repeat, tables cleared in between)."""
 
     def __init__(self, cluster: Cluster, plan: Plan, log=print) -> None:
+        """Set up; see the class docstring."""
         self.c = cluster
         self.plan = plan
         self.log = log
@@ -246,10 +251,11 @@ class Harness:
     def poisson(self, fraction: float, threads: int) -> dict:
         """Open-loop Poisson inserts at `fraction` of the single-threaded capacity."""
         p = self.plan
-        rate = fraction * self.capacity
+        seed = p.seed + int(fraction * 100)
+        rate = p.fixed_rate or fraction * self.capacity
+        fraction = rate / self.capacity
         la0 = loadavg()
-        res, _, first = self._drive(rate, p.run_s, p.seed + int(fraction * 100), p.processes,
-                                    p.threads)
+        res, _, first = self._drive(rate, p.run_s, seed, p.processes, p.threads)
         la1 = loadavg()
         self.c.wait_caught_up()
         rows = self._trimmed_lags(self._rows(first), res)
@@ -341,7 +347,7 @@ class Harness:
         }
 
     def semi_sync_fallback(self, rate: float, timeout_ms: int = 3000, hold_s: float = 8.0) -> dict:
-        """The proxy stops forwarding for `hold_s`: commits wait `timeout_ms`, then go async."""
+        """Silence the proxy for `hold_s`: commits wait `timeout_ms`, then go async."""
         p = self.plan
         with self.c.primary.connect() as c, c.cursor() as cur:
             cur.execute(f"SET GLOBAL rpl_semi_sync_master_timeout={int(timeout_ms)}")
@@ -374,12 +380,20 @@ class Harness:
             semi_sync=True,
             semi_sync_timeout_ms=timeout_ms,
             retry_interval_s=0.01,
-            faults=[{"type": "link_down", "target": "wan", "at": f"{hold_at}s",
-                     "duration": f"{hold_s}s"}],
+            faults=[
+                {
+                    "type": "link_down",
+                    "target": "wan",
+                    "at": f"{hold_at}s",
+                    "duration": f"{hold_s}s",
+                }
+            ],
         )
         pred = predict.predict(spec, seed=p.seed).channel["commit_latency_ms"]
         with self.c.primary.connect() as c, c.cursor() as cur:
-            cur.execute(f"SET GLOBAL rpl_semi_sync_master_timeout={self.c.options.semi_sync_timeout_ms}")
+            cur.execute(
+                f"SET GLOBAL rpl_semi_sync_master_timeout={self.c.options.semi_sync_timeout_ms}"
+            )
         return {
             "rate_per_s": rate,
             "timeout_ms": timeout_ms,
@@ -397,8 +411,11 @@ class Harness:
 
     # --- 6. a link cut --------------------------------------------------------------------------
     def link_cut(self, fraction: float) -> dict:
-        """The proxy drops every connection and refuses new ones for `cut_s`; the replica's I/O
-        thread retries every MASTER_CONNECT_RETRY, reconnects, and the applier catches up."""
+        """Cut the link: the proxy drops every connection and refuses new ones for `cut_s`.
+
+        The replica's I/O thread retries every MASTER_CONNECT_RETRY, reconnects, and the applier
+        catches up.
+        """
         p = self.plan
         rate = fraction * self.capacity
         self.c.configure_replica(parallel_threads=0, semi_sync=False)
@@ -426,9 +443,7 @@ class Harness:
         reconnect_s = reconnect[0]["monotonic_s"] - cut_t if reconnect else None
         lag = rows[:, 2] - rows[:, 1]
         threshold = (self.latency_ms + 5.0) / 1e3
-        caught = analysis.catch_up(
-            rows[:, 2], lag, cut_t + offset + (reconnect_s or 0), threshold
-        )
+        caught = analysis.catch_up(rows[:, 2], lag, cut_t + offset + (reconnect_s or 0), threshold)
         catch_up_s = caught - (cut_t + offset + reconnect_s) if caught and reconnect_s else None
         # geodes: the same cut, the same retry interval; lag series every 10 ms.
         spec = predict.scenario(
@@ -438,8 +453,14 @@ class Harness:
             total,
             warmup_s=0.0,
             retry_interval_s=p.connect_retry_s,
-            faults=[{"type": "link_down", "target": "wan", "at": f"{cut_at}s",
-                     "duration": f"{p.cut_s}s"}],
+            faults=[
+                {
+                    "type": "link_down",
+                    "target": "wan",
+                    "at": f"{cut_at}s",
+                    "duration": f"{p.cut_s}s",
+                }
+            ],
             series_interval="10ms",
         )
         name = "channel_lag/" + predict.CHANNEL

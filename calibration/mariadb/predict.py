@@ -13,9 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 import geodes
+import numpy as np
 
 CHANNEL = "binlog:src->dst"
 
@@ -38,7 +37,7 @@ class Prediction:
 
 
 def empirical(samples_s: np.ndarray, limit: int = 4000, seed: int = 1) -> str:
-    """An `empirical(...)` distribution of at most `limit` of the samples (s), in microseconds.
+    """Return an `empirical(...)` of at most `limit` of the samples (s), in microseconds.
 
     A random subsample (seeded) keeps the scenario text bounded; 4000 samples pin the mean within
     about 1.5 standard errors of a percent for the service times met here.
@@ -63,7 +62,7 @@ def scenario(
     faults: list[dict] | None = None,
     series_interval: str = "1s",
 ) -> dict:
-    """The scenario dict (the YAML format of docs/scenario.md) for one experiment."""
+    """Return the scenario dict (the YAML format of docs/scenario.md) for one experiment."""
     channel: dict[str, Any] = {
         "type": "mysql_replication",
         "apply_time": apply_time,
@@ -91,7 +90,10 @@ def scenario(
         "channels": {"binlog": channel},
         "sync": {"rows": "binlog"},
         "businesses": {
-            "insert": {"rate": f"{rate:.3f}/s", "steps": [{"allocate_id": "rows"}, {"write": "rows"}]}
+            "insert": {
+                "rate": f"{rate:.3f}/s",
+                "steps": [{"allocate_id": "rows"}, {"write": "rows"}],
+            }
         },
         "workload": {
             "users": {"initial": 1000, "routing": {"rule": "share", "shares": {"src": "100%"}}}
@@ -101,7 +103,7 @@ def scenario(
 
 
 def predict(spec: dict, seed: int = 1, series: tuple[str, ...] = ()) -> Prediction:
-    """Runs geodes on `spec` and returns the summary (and the named series, as frames)."""
+    """Run geodes on `spec` and returns the summary (and the named series, as frames)."""
     r = geodes.run(geodes.load_scenario(spec), seed=seed)
     if not r.complete:
         raise RuntimeError("the geodes run did not complete")

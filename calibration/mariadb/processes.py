@@ -29,6 +29,7 @@ class Managed:
     """A child process in its own process group."""
 
     def __init__(self, popen: subprocess.Popen, name: str, log: IO | None) -> None:
+        """Set up; see the class docstring."""
         self.popen = popen
         self.name = name
         self._log = log
@@ -39,7 +40,7 @@ class Managed:
         return self.popen.pid
 
     def poll(self) -> int | None:
-        """The exit code, or None while it runs."""
+        """Return the exit code, or None while it runs."""
         return self.popen.poll()
 
     def stop(self, grace_s: float = 10.0) -> None:
@@ -68,7 +69,7 @@ class Managed:
 def start_managed(
     args: list[str], name: str, log: Path | None = None, cpus: set[int] | None = None
 ) -> Managed:
-    """Starts `args` in a new process group, output to `log` (or discarded), and registers it.
+    """Start `args` in a new process group, output to `log` (or discarded), and registers it.
 
     `cpus`: the CPUs it may run on (sched_setaffinity), None for any.
     """
@@ -88,7 +89,7 @@ def start_managed(
 
 
 def stop_all() -> None:
-    """Stops every managed process still running, newest first."""
+    """Stop every managed process still running, newest first."""
     while True:
         with _lock:
             if not _running:
@@ -122,14 +123,14 @@ def cpu_plan() -> tuple[set[int] | None, set[int] | None]:
 
 
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice)."""
+    """Return a TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def wait_for_port(port: int, timeout_s: float = 10.0) -> None:
-    """Waits until 127.0.0.1:port accepts connections; raises TimeoutError."""
+    """Wait until 127.0.0.1:port accepts connections; raises TimeoutError."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with socket.socket() as s:

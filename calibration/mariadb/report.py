@@ -34,7 +34,7 @@ def _row(experiment: str, quantity: str, measured, predicted, target: str, ci=No
 
 
 def table(results: dict) -> list[dict]:
-    """The rows of the calibration table from the results dict."""
+    """Return the rows of the calibration table from the results dict."""
     rows = []
     for key, label in (("single", "1 thread"), ("parallel", "4 threads (optimistic)")):
         for e in results.get(key, []):
@@ -70,7 +70,9 @@ def table(results: dict) -> list[dict]:
         )
     c = results.get("link_cut")
     if c:
-        name = f"link cut {c['cut_s']:.0f} s, retry {c['connect_retry_s']} s, {c['rate_per_s']:.0f}/s"
+        name = (
+            f"link cut {c['cut_s']:.0f} s, retry {c['connect_retry_s']} s, {c['rate_per_s']:.0f}/s"
+        )
         m, p = c["measured"], c["predicted"]
         rows.append(_row(name, "reconnect s", m["reconnect_s"], p["reconnect_s"], "reconnect"))
         rows.append(_row(name, "catch-up s", m["catch_up_s"], p["catch_up_s"], "catch_up"))
@@ -78,7 +80,7 @@ def table(results: dict) -> list[dict]:
 
 
 def markdown(rows: list[dict]) -> str:
-    """The table as Markdown (what docs/calibration.md and the report show)."""
+    """Return the table as Markdown (what docs/calibration.md and the report show)."""
 
     def f(v, digits=2):
         return "-" if v is None else f"{v:.{digits}f}"
@@ -122,7 +124,10 @@ def figure(results: dict, path: Path) -> None:
                 label=f"{stat} measured (MariaDB)",
             )
             ax.plot(
-                x, [e["predicted"][stat] for e in runs], "-", color=color,
+                x,
+                [e["predicted"][stat] for e in runs],
+                "-",
+                color=color,
                 label=f"{stat} predicted (geodes)",
             )
         ax.set_title(title)
@@ -139,7 +144,7 @@ def figure(results: dict, path: Path) -> None:
 
 
 def write_json(data: dict, path: Path) -> None:
-    """Writes `data` to a temporary file beside `path`, then renames it."""
+    """Write `data` to a temporary file beside `path`, then renames it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     with os.fdopen(fd, "w") as f:

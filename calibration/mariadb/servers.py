@@ -27,7 +27,7 @@ class MariadbUnavailable(RuntimeError):
 
 
 def find_mariadb() -> tuple[Path, Path]:
-    """Returns the paths of `mariadbd` and `mariadb-install-db`, or raises MariadbUnavailable."""
+    """Return the paths of `mariadbd` and `mariadb-install-db`, or raise MariadbUnavailable."""
     server = shutil.which("mariadbd") or (
         "/usr/sbin/mariadbd" if os.access("/usr/sbin/mariadbd", os.X_OK) else None
     )
@@ -41,7 +41,7 @@ def find_mariadb() -> tuple[Path, Path]:
 
 
 def server_version() -> str:
-    """The `mariadbd --version` line."""
+    """Return the `mariadbd --version` line."""
     server, _ = find_mariadb()
     return subprocess.run(
         [str(server), "--version"], capture_output=True, text=True, check=True
@@ -71,6 +71,7 @@ class MariadbServer:
     """
 
     def __init__(self, config: ServerConfig, root: Path, template: Path) -> None:
+        """Set up; see the class docstring."""
         self.config = config
         self.dir = root / config.name
         self.datadir = self.dir / "data"
@@ -81,7 +82,7 @@ class MariadbServer:
         shutil.copytree(template, self.datadir)
 
     def start(self, timeout_s: float = 60.0) -> None:
-        """Starts the server and waits until it accepts connections; raises with its error log."""
+        """Start the server and waits until it accepts connections; raises with its error log."""
         server, _ = find_mariadb()
         c = self.config
         args = [
@@ -122,7 +123,7 @@ class MariadbServer:
         raise RuntimeError(f"mariadbd {c.name} did not accept connections in {timeout_s}s")
 
     def connect(self, database: str | None = None, autocommit: bool = True) -> pymysql.Connection:
-        """A new client connection over TCP to 127.0.0.1 (as root, no password)."""
+        """Return a new client connection over TCP to 127.0.0.1 (as root, no password)."""
         return pymysql.connect(
             host="127.0.0.1",
             port=self.port,
@@ -140,7 +141,7 @@ class MariadbServer:
             self.process = None
 
     def log_tail(self, lines: int = 30) -> str:
-        """The end of the server's error log, for error messages."""
+        """Return the end of the server's error log, for error messages."""
         try:
             return "\n".join(self.error_log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
@@ -148,7 +149,7 @@ class MariadbServer:
 
 
 def init_template(root: Path) -> Path:
-    """Creates a fresh system datadir under `root` with `mariadb-install-db` (a few seconds)."""
+    """Create a fresh system datadir under `root` with `mariadb-install-db` (a few seconds)."""
     _, install = find_mariadb()
     template = root / "template"
     args = [
@@ -168,7 +169,7 @@ def init_template(root: Path) -> Path:
 
 
 def port_is_listening(port: int) -> bool:
-    """True if something accepts TCP connections on 127.0.0.1:port."""
+    """Tell whether something accepts TCP connections on 127.0.0.1:port."""
     with socket.socket() as s:
         s.settimeout(0.5)
         return s.connect_ex(("127.0.0.1", port)) == 0
