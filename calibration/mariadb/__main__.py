@@ -55,6 +55,8 @@ def run(args: argparse.Namespace) -> dict:
     plan = SMOKE if args.smoke else Plan()
     if args.run_s:
         plan.run_s = args.run_s
+    if args.loads:
+        plan.loads = plan.parallel_loads = tuple(float(x) for x in args.loads.split(","))
     la_start = wait_quiet(args.quiet_load, args.max_wait_s, log) if args.quiet_load else loadavg()
     results: dict = {
         "mariadb": server_version(),
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--smoke", action="store_true", help="one rate, about a minute")
     p.add_argument("--delay-ms", type=float, default=15.0, help="one-way WAN delay")
     p.add_argument("--run-s", type=float, default=None, help="seconds per Poisson run")
+    p.add_argument("--loads", default=None, help="fractions of capacity, e.g. 0.2,0.5")
     p.add_argument("--replica-dir", default=None, help="parent of the replica's datadir (disk)")
     p.add_argument("--no-pin", action="store_true", help="do not give the replica its own CPU")
     p.add_argument(
