@@ -1,5 +1,6 @@
 #include "geodes/app/cli.hpp"
 
+#include <new>
 #include <ostream>
 
 #include "geodes/app/demo_mm1.hpp"
@@ -63,6 +64,14 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   } catch (const InvalidArgument& e) {
     err << "geodes: " << e.what() << "\n";
     return kExitBadInput;
+  } catch (const OutOfMemory& e) {
+    err << "geodes: " << e.what() << "\n";
+    return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    // Never "std::bad_alloc": say what ran out, and where.
+    err << "geodes: out of memory while running '" << command
+        << "'; nothing was written (geodes check shows what a scenario needs)\n";
+    return kExitFailure;
   } catch (const std::exception& e) {
     err << "geodes: error: " << e.what() << "\n";
     return kExitFailure;

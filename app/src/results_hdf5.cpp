@@ -197,6 +197,7 @@ void write_meta(const H5::Group& root, const models::RunResults& r, const RunMet
   attr(g, "scenario", r.scenario);
   attr(g, "command_line", meta.command_line);
   attr(g, "complete", r.complete);
+  if (!r.complete) attr(g, "stopped_by", r.stopped_by);
   attr(g, "fingerprint", hex(r.fingerprint));
   attr(g, "sim_time_s", r.sim_time_s);
   attr(g, "events", r.events);

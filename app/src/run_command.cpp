@@ -11,6 +11,7 @@
 #include "geodes/app/cli.hpp"
 #include "geodes/app/git_describe.hpp"
 #include "geodes/app/interrupt.hpp"
+#include "geodes/app/memory_budget.hpp"
 #include "geodes/app/progress_bar.hpp"
 #include "geodes/app/results_hdf5.hpp"
 #include "geodes/app/run_scenario.hpp"
@@ -25,7 +26,8 @@ namespace {
 
 constexpr const char* kRunUsage =
     "usage: geodes run [SCENARIO] [--seed N] [--set key.path=value]... [--out results.h5]\n"
-    "                  [--json summary.json] [--report report.html] [--quiet]\n";
+    "                  [--json summary.json] [--report report.html] [--max-memory SIZE]\n"
+    "                  [--quiet]\n";
 
 struct RunOptions {
   std::optional<std::string> scenario;
@@ -33,6 +35,7 @@ struct RunOptions {
   std::vector<std::string> overrides;
   std::optional<std::string> out;
   std::optional<std::string> json;
+  std::optional<double> max_memory;
   bool quiet = false;
 };
 
@@ -68,6 +71,8 @@ RunOptions parse(const std::vector<std::string>& args) {
       o.out = value("--out");
     } else if (a == "--json") {
       o.json = value("--json");
+    } else if (a == "--max-memory") {
+      o.max_memory = parse_max_memory(value("--max-memory"));
     } else if (a == "--quiet" || a == "-q") {
       o.quiet = true;
     } else if (a == "--report" || a.rfind("--report=", 0) == 0) {
@@ -125,6 +130,8 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
     loaded = o.scenario ? load_scenario_file(*o.scenario, o.overrides)
                         : load_scenario_text(std::string(default_scenario_text()),
                                              "<built-in login_two_cities.yaml>", o.overrides);
+    // Resources are input too: a run that cannot fit is refused before it starts.
+    refuse_if_too_large(loaded, memory_budget(o.max_memory));
   } catch (const ScenarioError& e) {
     err << e.what();
     if (std::string(e.what()).back() != '\n') err << '\n';
@@ -143,14 +150,20 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   const bool draw = !o.quiet && is_terminal(stderr);
   std::optional<ProgressBar> bar;
   models::RunResults results;
-  results = run_scenario(loaded.spec, seed, [&](const sim::Progress& p, sim::Time end) {
-    if (!bar) bar.emplace(err, end, draw);  // the end is known once the system is built
-    bar->update(p);
-    return !InterruptGuard::requested();
-  });
+  results = run_scenario(
+      loaded.spec, seed,
+      [&](const sim::Progress& p, sim::Time end) {
+        if (!bar) bar.emplace(err, end, draw);  // the end is known once the system is built
+        bar->update(p);
+        return !InterruptGuard::requested();
+      },
+      &InterruptGuard::reason);
   if (bar) bar->finish();
   if (!o.quiet) out << summary_text(results);
-  if (!results.complete) err << "geodes: interrupted: the results are incomplete\n";
+  if (!results.complete) {
+    err << "geodes: " << results.stopped_by << ": the results are incomplete"
+        << (o.out || o.json ? " (written, marked so)" : "") << "\n";
+  }
   try {
     const std::string line = command_line(args);
     if (o.json) {

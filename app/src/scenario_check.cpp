@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <ostream>
@@ -10,6 +11,7 @@
 #include "geodes/app/cli.hpp"
 #include "geodes/app/text_format.hpp"
 #include "geodes/models/system/latency_floor.hpp"
+#include "geodes/models/system/resource_estimate.hpp"
 #include "geodes/models/workload/business.hpp"
 #include "geodes/models/workload/id_strategy.hpp"
 #include "geodes/sim/names.hpp"
@@ -84,6 +86,12 @@ std::string bytes_text(double b) {
     ++u;
   }
   return num(b) + units[u];
+}
+
+// A count estimate (a double, possibly huge) as format_count's integer.
+std::uint64_t llround_count(double n) {
+  if (!(n > 0)) return 0;
+  return n >= 1.8e19 ? std::numeric_limits<std::uint64_t>::max() : static_cast<std::uint64_t>(n);
 }
 
 std::string duration_text(sim::Duration d) {
@@ -752,6 +760,17 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
     row(out, "  " + pad_right(when, 10), 12, what);
   }
 
+  const models::ResourceEstimate r = models::estimate_resources(s);
+  heading(out, "Resources (estimated before the run)");
+  row(out, "  peak memory", 16,
+      models::format_bytes(r.peak_bytes) + ", " + format_count(llround_count(r.events)) +
+          " events");
+  for (const models::ResourceItem& i : r.largest()) {
+    row(out, "  " + i.what, 16,
+        models::format_bytes(i.bytes) + ": " + i.detail +
+            (i.keys.empty() ? "" : " (" + i.keys + ")"));
+  }
+
   heading(out, "Findings: " + std::to_string(report.errors()) +
                    (report.errors() == 1 ? " error, " : " errors, ") +
                    std::to_string(report.warnings()) +
@@ -921,6 +940,12 @@ std::string check_json(const LoadedScenario& scenario, const CheckReport& report
     faults.push_back(x);
   }
   j["faults"] = faults;
+  const models::ResourceEstimate r = models::estimate_resources(s);
+  Json items = Json::array();
+  for (const models::ResourceItem& i : r.items) {
+    items.push_back({{"what", i.what}, {"detail", i.detail}, {"keys", i.keys}, {"bytes", i.bytes}});
+  }
+  j["resources"] = {{"peak_bytes", r.peak_bytes}, {"events", r.events}, {"items", items}};
   Json findings = Json::array();
   for (const CheckFinding& f : report.findings) {
     findings.push_back({{"severity", to_string(f.severity)},

@@ -182,6 +182,7 @@ std::string summary_json(const models::RunResults& results, const SummaryOptions
   j["channels"] = channels(results.channels);
   j["compensation"] = compensation(results.compensation);
   j["complete"] = results.complete;
+  if (!results.complete) j["stopped_by"] = results.stopped_by;
   j["fingerprint"] = hex(results.fingerprint);
   j["faults"] = faults(results.faults);
   // Invalid UTF-8 in a name is replaced (U+FFFD) rather than failing the whole summary.

@@ -109,7 +109,9 @@ void header(std::string& out, const models::RunResults& r) {
   line(out, r.scenario + "  seed " + std::to_string(r.seed) + "  " + seconds(r.sim_time_s) +
                 " simulated  fingerprint " + fingerprint);
   if (!r.complete) {
-    line(out, "! INTERRUPTED: the run stopped early; results cover only the time simulated.");
+    const bool oom = r.stopped_by.rfind("out of memory", 0) == 0;
+    line(out, std::string(oom ? "! OUT OF MEMORY" : "! INTERRUPTED") +
+                  ": the run stopped early; results cover only the time simulated.");
   }
   out += '\n';
 }

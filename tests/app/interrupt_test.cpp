@@ -66,6 +66,53 @@ TEST(InterruptDeathTest, ASecondCtrlCKillsTheProcessAsUsual) {
       ::testing::KilledBySignal(SIGINT), "");
 }
 
+TEST(Interrupt, SigtermSetsTheFlagLikeCtrlCAndSaysWhichSignalItWas) {
+  const WithPreviousHandler previous;
+  std::signal(SIGTERM, &previous_handler);
+  {
+    const InterruptGuard guard;
+    EXPECT_EQ(InterruptGuard::reason(), "");
+    ASSERT_EQ(std::raise(SIGTERM), 0);
+    EXPECT_TRUE(InterruptGuard::requested());
+    EXPECT_EQ(InterruptGuard::reason(), "interrupted (SIGTERM)");
+    EXPECT_EQ(g_previous_handler_calls, 0);
+  }
+  std::raise(SIGTERM);  // the previous handler is back
+  EXPECT_EQ(g_previous_handler_calls, 1);
+  std::signal(SIGTERM, SIG_DFL);
+}
+
+TEST(Interrupt, CtrlCIsNamedInTheReason) {
+  const WithPreviousHandler previous;
+  const InterruptGuard guard;
+  std::raise(SIGINT);
+  EXPECT_EQ(InterruptGuard::reason(), "interrupted (SIGINT, Ctrl-C)");
+}
+
+TEST(InterruptDeathTest, ASigtermAfterCtrlCKillsTheProcessAtOnceBySigterm) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const InterruptGuard guard;
+        std::raise(SIGINT);
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+}
+
+TEST(InterruptDeathTest, ASecondSigtermKillsTheProcess) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const InterruptGuard guard;
+        std::raise(SIGTERM);
+        std::raise(SIGTERM);
+        std::_Exit(0);
+      },
+      ::testing::KilledBySignal(SIGTERM), "");
+}
+
 TEST(Interrupt, TheProgressHookStopsTheEngineWhenInterrupted) {
   const WithPreviousHandler previous;
   const InterruptGuard guard;

@@ -6,6 +6,8 @@
 #include <H5Cpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -229,6 +231,132 @@ TEST(RunCommand, BadOptionsAndBadScenariosExitWithTwo) {
   EXPECT_EQ(r.code, kExitBadInput);
   EXPECT_NE(r.err.find("workload.rate"), std::string::npos) << r.err;
   EXPECT_EQ(cli({"run", "/nonexistent/scenario.yaml"}).code, kExitBadInput);
+}
+
+// Resources are input too (issue #15): the probes that used to grow until the OOM killer came.
+TEST(RunCommand, ARunWhoseEstimateExceedsTheMachinesMemoryIsRefusedWithTwoNamingItsKeys) {
+  const auto started = std::chrono::steady_clock::now();
+  const Cli users = cli(
+      {"run", "--quiet", "--set", "workload.users.initial=1G", "--set", "workload.users.max=1G"});
+  EXPECT_EQ(users.code, kExitBadInput);
+  EXPECT_NE(users.err.find("workload.users.initial: this run needs an estimated"),
+            std::string::npos)
+      << users.err;
+  EXPECT_NE(users.err.find("workload.users.initial=1G"), std::string::npos) << users.err;
+  EXPECT_NE(users.err.find("GiB"), std::string::npos) << users.err;
+  EXPECT_NE(users.err.find("it was not started"), std::string::npos) << users.err;
+  const Cli series = cli({"run", "--quiet", "--set", "metrics.series_interval=1ns"});
+  EXPECT_EQ(series.code, kExitBadInput);
+  EXPECT_NE(series.err.find("metrics.series_interval=1ns"), std::string::npos) << series.err;
+  EXPECT_NE(series.err.find("PiB"), std::string::npos) << series.err;
+  EXPECT_EQ(users.out + series.out, "");
+  // Refused before anything is built: far quicker than building a billion users could be.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+}
+
+TEST(RunCommand, MaxMemoryLowersTheBudgetAndABadSizeIsBadInput) {
+  const Cli low = cli({"run", "--quiet", "--max-memory", "10MiB"});
+  EXPECT_EQ(low.code, kExitBadInput);
+  EXPECT_NE(low.err.find("more than the 10.0MiB of --max-memory"), std::string::npos) << low.err;
+  EXPECT_NE(low.err.find("rows"), std::string::npos) << low.err;
+  for (const char* bad : {"lots", "-1GiB", "0B", "4parsecs"}) {
+    const Cli r = cli({"run", "--quiet", "--max-memory", bad});
+    EXPECT_EQ(r.code, kExitBadInput) << bad;
+    EXPECT_NE(r.err.find("--max-memory"), std::string::npos) << bad << ": " << r.err;
+  }
+  const Cli enough =
+      cli(run_args(source_dir() + "/scenarios/login_two_cities.yaml", {"--max-memory", "64GiB"}));
+  EXPECT_EQ(enough.code, kExitOk) << enough.err;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
+// Runs `args` in a child process under an address-space limit of `limit` bytes (ulimit -v), so
+// that memory runs out for real; returns the exit code and what it wrote to stderr.
+Cli cli_under_address_limit(const std::vector<std::string>& args, rlim_t limit,
+                            const std::string& err_file) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    const rlimit l{limit, limit};
+    ::setrlimit(RLIMIT_AS, &l);
+    std::ostringstream out;
+    std::ostringstream err;
+    const int code = run_cli(args, out, err);
+    std::ofstream(err_file) << err.str();
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  Cli r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.err = slurp(err_file);
+  return r;
+}
+
+TEST(RunCommand, MemoryRunningOutDuringARunWritesWhatWasMeasuredMarkedIncompleteAndExitsOne) {
+  if (kSanitized) GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space";
+  ScratchDir dir("run_oom");
+  const std::string json = dir.file("s.json");
+  // 1 ms series intervals over 17 minutes: about 2.4 GB, estimated so (under the machine's
+  // memory), but 1.5 GB of address space lets it get only part of the way.
+  const Cli r = cli_under_address_limit(
+      {"run", "--quiet", "--set", "metrics.series_interval=1ms", "--json", json}, 1'500'000'000,
+      ScratchDir("run_oom_err").file("err"));
+  EXPECT_EQ(r.code, kExitFailure) << r.err;
+  EXPECT_NE(r.err.find("geodes: out of memory while running the simulation, at "),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("bad_alloc"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("std::"), std::string::npos) << r.err;
+  ASSERT_EQ(dir.entries(), std::vector<std::string>{"s.json"}) << "no temporary file left";
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  EXPECT_EQ(j["complete"], false);
+  EXPECT_EQ(j["stopped_by"].get<std::string>().rfind("out of memory while running", 0), 0u);
+  EXPECT_GT(j["sim_time_s"].get<double>(), 0.0);
+  EXPECT_LT(j["sim_time_s"].get<double>(), 17 * 60.0);
+}
+
+TEST(RunCommand, MemoryRunningOutWhileBuildingTheSystemSaysSoAndExitsOne) {
+  if (kSanitized) GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space";
+  ScratchDir dir("run_oom_build");
+  const std::string json = dir.file("s.json");
+  const Cli r = cli_under_address_limit({"run", "--quiet", "--set", "workload.users.initial=4M",
+                                         "--set", "workload.users.max=4M", "--json", json},
+                                        1'000'000'000, ScratchDir("run_oom_build_err").file("err"));
+  EXPECT_EQ(r.code, kExitFailure) << r.err;
+  EXPECT_EQ(r.err.rfind("geodes: out of memory while building the system", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.find("std::"), std::string::npos) << r.err;
+  EXPECT_TRUE(dir.entries().empty()) << "nothing written, no temporary file left";
+}
+
+TEST(RunCommand, SigtermStopsTheRunLikeCtrlCAndTheFileSaysSo) {
+  ScratchDir dir("run_sigterm");
+  const std::string json = dir.file("s.json");
+  std::thread terminator([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    ::kill(::getpid(), SIGTERM);
+  });
+  const Cli r = cli({"run", "--quiet", "--set", "duration=10h", "--json", json});
+  terminator.join();
+  EXPECT_EQ(r.code, kExitFailure);
+  EXPECT_NE(r.err.find("geodes: interrupted (SIGTERM): the results are incomplete"),
+            std::string::npos)
+      << r.err;
+  ASSERT_EQ(dir.entries(), std::vector<std::string>{"s.json"}) << "no temporary file left";
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  EXPECT_EQ(j["complete"], false);
+  EXPECT_EQ(j["stopped_by"], "interrupted (SIGTERM)");
+  EXPECT_LT(j["sim_time_s"].get<double>(), 10 * 3600.0);
 }
 
 }  // namespace

@@ -472,6 +472,21 @@ TEST(CheckCommand, WithoutAScenarioItChecksTheBuiltInDefault) {
       << o.out;
 }
 
+TEST(CheckCommand, TheTextReportEstimatesPeakMemoryAndEventsNamingTheKeysThatDriveThem) {
+  const Outcome o = cli({"check", "--set", "metrics.series_interval=1ms"});
+  ASSERT_EQ(o.code, kExitOk) << o.err;
+  const std::size_t at = o.out.find("Resources (estimated before the run)");
+  ASSERT_NE(at, std::string::npos) << o.out;
+  const std::string section = o.out.substr(at, o.out.find("Findings", at) - at);
+  EXPECT_NE(section.find("peak memory"), std::string::npos) << section;
+  EXPECT_NE(section.find(" events"), std::string::npos) << section;
+  // 1 ms intervals make the series the largest item, listed first with its key.
+  const std::size_t series = section.find("time series");
+  ASSERT_NE(series, std::string::npos) << section;
+  EXPECT_LT(series, section.find("rows")) << section;
+  EXPECT_NE(section.find("metrics.series_interval=1ms"), std::string::npos) << section;
+}
+
 TEST(CheckCommand, JsonHasAStableShape) {
   const Outcome o = cli({"check", source_file("scenarios/shared_fate_single_link.yaml"), "--json"});
   ASSERT_EQ(o.code, kExitOk) << o.err;
@@ -481,8 +496,13 @@ TEST(CheckCommand, JsonHasAStableShape) {
   EXPECT_EQ(keys, (std::vector<std::string>{"scenario", "origin", "description", "ok", "errors",
                                             "warnings", "run", "datacenters", "links", "businesses",
                                             "data", "channels", "sync", "exceptions", "latency",
-                                            "faults", "findings"}));
+                                            "faults", "resources", "findings"}));
   EXPECT_EQ(j["scenario"], "shared_fate_single_link");
+  // The estimate before the run: its items add up to the peak, and there are events.
+  double sum = 0;
+  for (const auto& i : j["resources"]["items"]) sum += i["bytes"].get<double>();
+  EXPECT_DOUBLE_EQ(sum, j["resources"]["peak_bytes"].get<double>());
+  EXPECT_GT(j["resources"]["events"].get<double>(), 1000.0);
   const auto& floor = j["latency"][0];
   EXPECT_EQ(floor["business"], j["businesses"][0]["name"]);
   EXPECT_GE(floor["floor_ms"].get<double>(), floor["local_ms"].get<double>());

@@ -20,4 +20,12 @@ class InvalidArgument : public Error {
   explicit InvalidArgument(const std::string& what) : Error(what) {}
 };
 
+/// Memory ran out (std::bad_alloc) while doing what what() says: "out of memory while building
+/// the system (preloading the users' rows)". Raised instead of std::bad_alloc, whose message
+/// says nothing to a user; the CLI maps it to exit 1, Python to geodes.SimulationError.
+class OutOfMemory : public Error {
+ public:
+  explicit OutOfMemory(const std::string& what) : Error(what) {}
+};
+
 }  // namespace geodes

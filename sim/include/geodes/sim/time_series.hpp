@@ -46,6 +46,9 @@ class SampleSeries {
   [[nodiscard]] double min(std::size_t i) const;
   [[nodiscard]] double max(std::size_t i) const;
 
+  /// Bytes one interval takes (memory estimates: models/system/resource_estimate.hpp).
+  static constexpr std::size_t kBytesPerInterval = 32;
+
  private:
   struct Slot {
     std::uint64_t count = 0;
@@ -53,6 +56,7 @@ class SampleSeries {
     double min = 0;
     double max = 0;
   };
+  static_assert(sizeof(Slot) == kBytesPerInterval);
   const Slot& at(std::size_t i) const;
 
   Duration interval_;
@@ -116,6 +120,9 @@ class GaugeSeries {
   /// (throws InvalidArgument otherwise, and if from > to).
   [[nodiscard]] double time_average(Time from, Time to) const;
 
+  /// Bytes one interval takes (memory estimates: models/system/resource_estimate.hpp).
+  static constexpr std::size_t kBytesPerInterval = 80;
+
  private:
   // __extension__ keeps -Wpedantic quiet; GCC and Clang support __int128 on 64-bit targets.
   __extension__ typedef __int128 Whole;  // NOLINT(modernize-use-using)
@@ -127,6 +134,7 @@ class GaugeSeries {
     double max = 0;
     double last = 0;
   };
+  static_assert(sizeof(Slot) == kBytesPerInterval);
   const Slot& at(std::size_t i) const;
   // The exact integral of slot `s`.
   static long double integral(const Slot& s) {

@@ -159,6 +159,9 @@ struct RunResults {
   std::uint64_t events = 0;
   double wall_s = 0;
   bool complete = true;  ///< false when the run was interrupted
+  /// Why an incomplete run stopped, for people: "interrupted (SIGTERM)", "out of memory while
+  /// running the simulation, at 12.3 s of simulated time". Empty when complete.
+  std::string stopped_by;
   std::uint64_t fingerprint = 0;
   std::vector<BusinessResult> businesses;
   std::vector<DataClassResult> data;

@@ -1,0 +1,536 @@
+#include "geodes/models/system/resource_estimate.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <deque>
+#include <optional>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include "geodes/models/data/store.hpp"
+#include "geodes/models/data/truth_log.hpp"
+#include "geodes/models/exceptions/oplog.hpp"
+#include "geodes/models/workload/arrival_process.hpp"
+#include "geodes/sim/error.hpp"
+#include "geodes/sim/histogram.hpp"
+#include "geodes/sim/time_series.hpp"
+
+namespace geodes::models {
+
+namespace {
+
+// ------------------------------------------------------------------------------------------------
+// Bytes per element of each structure that grows with the scenario. When a layout changes, change
+// its line here; resource_estimate_test.cpp compares the total with measured peak RSS.
+
+// glibc malloc: a chunk is the request plus an 8-byte header, rounded up to 16, at least 32.
+constexpr double malloc_chunk(double request) {
+  const double with_header = request + 8;
+  const double rounded = std::ceil(with_header / 16) * 16;
+  return rounded < 32 ? 32 : rounded;
+}
+// libstdc++ std::unordered_map: one node per element (next pointer, the cached hash when the
+// hasher is not std::hash of an integer, the key-value pair), and the bucket array, 8 bytes per
+// bucket, between 1 and 2 buckets per element after rehashes (1.5 on average).
+constexpr double hash_entry(double pair_bytes, bool cached_hash = false) {
+  return malloc_chunk(8 + (cached_hash ? 8 : 0) + pair_bytes) + 1.5 * 8;
+}
+// A std::vector or std::deque grown by push_back holds up to twice its size; a growing vector
+// briefly holds its old buffer beside the new one. The peak of such a structure, per element.
+constexpr double kGrowth = 1.5;
+
+// The process before the run grows: code, libraries, the loaded scenario, the engine's queue and
+// fixed tables. Measured: `geodes run` of the built-in scenario at 10 ops/s for a minute peaks at
+// 15-16 MiB.
+constexpr double kBaseBytes = 16.0 * 1024 * 1024;
+
+// Store: a row per key, in a hash map keyed by id (models/data/store.hpp).
+constexpr double kBytesPerRow = hash_entry(sizeof(std::pair<const std::uint64_t, Row>));
+// Workload::User (account id + registered flag) and the user's entry in the rank list
+// (models/workload/workload.hpp), in vectors grown by push_back.
+constexpr double kBytesPerUser = kGrowth * (16 + 8);
+// IdAllocator's uniqueness registry: id -> number of entities given it.
+constexpr double kBytesPerId = hash_entry(sizeof(std::pair<const std::uint64_t, std::uint32_t>));
+// TruthLog::Entry (the newest Committed and a vector of older ones) per key written.
+constexpr double kBytesPerTruthKey =
+    hash_entry(8 + sizeof(Committed) + sizeof(std::vector<Committed>));
+// An older version kept for the staleness bound.
+constexpr double kBytesPerTruthVersion = kGrowth * sizeof(Committed);
+// Oplog: the newest entry per key.
+constexpr double kBytesPerOplogKey = hash_entry(8 + sizeof(OplogEntry));
+// FirstArrivalTracker: an entry per write remembered (version key + bits; its hasher is not
+// std::hash, so the hash is cached) and its completion record in a deque.
+constexpr double kBytesPerRememberedWrite = hash_entry(16 + 16, true) + 24;
+// How long a tracker remembers a completed write (FirstArrivalTracker's default retention).
+constexpr double kTrackerRetentionS = 600;
+// A write waiting in a channel: a Write in the binlog/relay log deque (MySQL), a message in the
+// broker's log plus the producer's ledger entry (MQ), and the first-arrival entry of a
+// multi-channel class waiting for the stalled channel.
+constexpr double kBytesPerQueuedWrite = sizeof(Write) + 8;
+constexpr double kBytesPerQueuedMessage = sizeof(Write) + 48;
+// Compensation: a user hurt (id -> causes).
+constexpr double kBytesPerHurtUser = hash_entry(16);
+// A series' interval, in the engine (grown like a vector) and in the results (mean and max).
+constexpr double kBytesPerSampleInterval = kGrowth * sim::SampleSeries::kBytesPerInterval;
+constexpr double kBytesPerGaugeInterval = kGrowth * sim::GaugeSeries::kBytesPerInterval;
+constexpr double kBytesPerResultInterval = kGrowth * 2 * sizeof(double);
+// A histogram whose values reach about 1e12 ns (sim/histogram.hpp: 2229 counters).
+constexpr double kBytesPerHistogram = 2229.0 * 8 + 128;
+
+// Events (measured on the shipped scenarios with every part switched off but one): an op's
+// arrival, its steps and calls take about one event; a write delivered over a MySQL channel two
+// (the network arrival and the apply); a message over an MQ channel about two (produce, fetch,
+// commit are batched); each MQ consumer polls every fetch_max_wait when idle, a few events each.
+constexpr double kEventsPerOp = 1.05;
+constexpr double kEventsPerMysqlDelivery = 2;
+constexpr double kEventsPerMqMessage = 2;
+constexpr double kEventsPerIdlePoll = 3;
+
+// ------------------------------------------------------------------------------------------------
+
+std::string count_text(double n) {
+  char buf[32];
+  if (n < 100000) {
+    std::snprintf(buf, sizeof buf, "%.0f", n);
+    return buf;
+  }
+  const char* suffix[] = {"k", "M", "G", "T", "P", "E"};
+  std::size_t u = 0;
+  n /= 1000;
+  while (n >= 999.5 && u + 1 < std::size(suffix)) {
+    n /= 1000;
+    ++u;
+  }
+  std::snprintf(buf, sizeof buf, "%.3g%s", n, suffix[u]);
+  return buf;
+}
+
+std::string rate_text(double per_s) { return count_text(per_s) + "/s"; }
+
+double seconds(sim::Duration d) { return static_cast<double>(d.ns()) / 1e9; }
+
+// What the workload does to each data class, per second and in total.
+struct ClassLoad {
+  double writes_per_s = 0;  // commits of this class (all DCs)
+  double keys = 0;          // distinct keys that will exist (rows per DC holding them all)
+  double written_keys = 0;  // keys the workload writes (truth log, oplog)
+  bool preloaded = false;
+};
+
+class Estimator {
+ public:
+  explicit Estimator(const ScenarioSpec& s)
+      : s_(s),
+        dcs_(static_cast<double>(s.topology.datacenter_count())),
+        duration_s_(seconds(s.run.duration)),
+        span_s_(seconds(s.run.duration) + seconds(s.run.drain)) {}
+
+  ResourceEstimate run() {
+    ops();
+    classes();
+    rows_and_users();
+    truth_and_oplog();
+    channels();
+    compensation();
+    series();
+    histograms();
+    add("base", "the process, libraries and engine", "", kBaseBytes);
+    for (const ResourceItem& i : e_.items) e_.peak_bytes += i.bytes;
+    return std::move(e_);
+  }
+
+ private:
+  void add(std::string what, std::string detail, std::string keys, double bytes) {
+    e_.items.push_back({std::move(what), std::move(detail), std::move(keys), bytes});
+  }
+
+  [[nodiscard]] std::string users_keys() const {
+    return "workload.users.initial=" + count_text(static_cast<double>(s_.workload.users.initial)) +
+           ", workload.users.max=" + count_text(static_cast<double>(s_.workload.users.max));
+  }
+  [[nodiscard]] std::string load_keys() const {
+    return "workload.rate" +
+           (s_.workload.total_rate_per_s > 0 ? "=" + rate_text(s_.workload.total_rate_per_s)
+                                             : std::string(" (per business)")) +
+           ", duration=" + sim::format(s_.run.duration);
+  }
+
+  // Expected arrivals of each business over the run, and who registers.
+  void ops() {
+    const WorkloadParams& w = s_.workload;
+    double shares = 0;
+    for (const BusinessParams& b : w.businesses) shares += b.share;
+    for (const BusinessParams& b : w.businesses) {
+      ArrivalParams a = b.arrivals;
+      if (w.total_rate_per_s > 0) {
+        a.rate_per_s = shares > 0 ? w.total_rate_per_s * b.share / shares : 0;
+      }
+      double n = a.rate_per_s * duration_s_;
+      try {
+        n = ArrivalProcess(a).expected_count(sim::Time::zero(),
+                                             sim::Time::zero() + s_.run.duration);
+      } catch (const InvalidArgument&) {
+        // A spec System would refuse; the flat rate is estimate enough.
+      }
+      if (!std::isfinite(n) || n < 0) n = 0;
+      ops_.push_back(n);
+      total_ops_ += n;
+      if (registers_users(b)) registrations_ += n;
+    }
+    const double initial = static_cast<double>(w.users.initial);
+    const double max = static_cast<double>(w.users.max);
+    registrations_ = std::min(registrations_, std::max(0.0, max - initial));
+    users_ = initial + registrations_;
+    e_.events += kEventsPerOp * total_ops_;
+  }
+
+  void classes() {
+    const WorkloadParams& w = s_.workload;
+    load_.assign(s_.data.size(), ClassLoad{});
+    const double initial = static_cast<double>(w.users.initial);
+    for (const DataClassId c : w.users.preload) {
+      if (c.value < load_.size()) load_[c.value].preloaded = true;
+    }
+    // Keys per class: preloaded users, plus what businesses write.
+    std::vector<double> account_writes(s_.data.size(), 0);  // ops writing per-user keys
+    std::vector<double> new_keys(s_.data.size(), 0);        // keys created per registration
+    std::vector<double> fixed_keys(s_.data.size(), 0);
+    for (std::size_t b = 0; b < w.businesses.size(); ++b) {
+      const BusinessParams& bp = w.businesses[b];
+      const bool registers = registers_users(bp);
+      const double reg_share = registers && ops_[b] > 0 ? registrations_ / ops_[b] : 1;
+      for (const Step& st : bp.steps) {
+        const std::size_t c = st.data_class.value;
+        if (c >= load_.size()) continue;
+        const bool writes = st.kind == StepKind::kWrite || st.kind == StepKind::kSession ||
+                            st.kind == StepKind::kDecrement;
+        if (!writes) continue;
+        load_[c].writes_per_s += duration_s_ > 0 ? ops_[b] * reg_share / duration_s_ : 0;
+        if (st.key == KeyChoice::kFixed) {
+          fixed_keys[c] = std::max(fixed_keys[c], 1.0);
+        } else if (st.key == KeyChoice::kPerDc) {
+          fixed_keys[c] = std::max(fixed_keys[c], dcs_);
+        } else if (registers) {
+          new_keys[c] = 1;  // one key per registration (new_id, or the new user's account)
+        } else {
+          account_writes[c] += ops_[b];
+        }
+      }
+      for (const Step& st : bp.steps) {
+        const std::size_t c = st.data_class.value;
+        if (c < load_.size() && st.kind == StepKind::kDecrement && !st.initial_per_dc.empty()) {
+          load_[c].preloaded = true;
+          fixed_keys[c] = std::max(fixed_keys[c], dcs_);
+        }
+      }
+    }
+    for (std::size_t c = 0; c < load_.size(); ++c) {
+      ClassLoad& l = load_[c];
+      const bool per_user =
+          std::find(w.users.preload.begin(), w.users.preload.end(),
+                    DataClassId{static_cast<std::uint32_t>(c)}) != w.users.preload.end();
+      const double preload = per_user ? initial : 0;
+      const double created = new_keys[c] * registrations_;
+      // Per-user keys written by other businesses: at most one per user, at most one per op.
+      const double touched = std::min(users_, account_writes[c]);
+      l.keys = std::max(preload + created, touched) + fixed_keys[c];
+      l.written_keys = std::min(l.keys, std::max(created, touched) + fixed_keys[c]);
+    }
+  }
+
+  void rows_and_users() {
+    double rows = 0;
+    std::size_t stores = 0;
+    for (std::size_t c = 0; c < load_.size(); ++c) {
+      const ClassLoad& l = load_[c];
+      // Synced and preloaded classes end up with every key in every DC; others hold what was
+      // written where it was served (one DC per key, more after failovers: counted as two).
+      const bool everywhere = l.preloaded || s_.sync[c].mode == SyncMode::kChannels;
+      const double copies = everywhere ? dcs_ : std::min(dcs_, 2.0);
+      rows += l.keys * copies;
+      if (l.keys > 0) stores += static_cast<std::size_t>(copies);
+    }
+    add("rows", count_text(rows) + " rows in " + std::to_string(stores) + " stores",
+        users_keys() + ", " + load_keys(), rows * kBytesPerRow);
+    double ids = 0;
+    for (const DataClassSpec& d : s_.data) {
+      if (d.id_strategy) ids += users_;  // each user's account id, or each registration's
+    }
+    add("users",
+        count_text(users_) + " users (" + count_text(registrations_) + " registered in the run)" +
+            (ids > 0 ? ", " + count_text(ids) + " ids" : std::string()),
+        users_keys(), users_ * kBytesPerUser + ids * kBytesPerId);
+  }
+
+  void truth_and_oplog() {
+    double keys = 0;
+    double versions = 0;
+    for (std::size_t c = 0; c < load_.size(); ++c) {
+      keys += load_[c].written_keys;
+      const sim::Duration bound = s_.data[c].bound;
+      if (bound != sim::Duration::max()) {
+        versions += load_[c].writes_per_s * std::min(seconds(bound), span_s_);
+      }
+    }
+    add("truth log", count_text(keys) + " keys written, " + count_text(versions) + " versions kept",
+        load_keys() + ", data.<class>.bound",
+        keys * kBytesPerTruthKey + versions * kBytesPerTruthVersion);
+    double logged = 0;
+    for (const OplogSpec& o : s_.exceptions.oplogs) {
+      if (o.data_class.value < load_.size()) logged += load_[o.data_class.value].written_keys;
+    }
+    if (logged > 0) {
+      add("oplog", count_text(logged) + " keys logged", "exceptions.oplog, " + load_keys(),
+          logged * kBytesPerOplogKey);
+    }
+  }
+
+  // The longest time a fault keeps the path (or the ends) of a channel instance from `src` to
+  // `dst` over `path` stalled, in seconds; 0 when none does.
+  [[nodiscard]] double stall_s(const Path& path, std::size_t config) const {
+    double longest = 0;
+    for (const FaultSpec& f : s_.faults) {
+      bool hits = false;
+      switch (f.type) {
+        case FaultType::kDcOutage:
+        case FaultType::kDcLoss:
+        case FaultType::kDbLoss:
+          hits = std::find(path.dcs.begin(), path.dcs.end(), f.dc) != path.dcs.end();
+          break;
+        case FaultType::kLinkDown:
+          hits = std::find(path.links.begin(), path.links.end(), f.link) != path.links.end();
+          break;
+        case FaultType::kPartition:
+          for (const DcId d : path.dcs) {
+            hits = hits || std::find(f.dcs.begin(), f.dcs.end(), d) != f.dcs.end();
+          }
+          break;
+        case FaultType::kLinkDegrade:
+          break;  // slower, not stopped
+        case FaultType::kChannelStop:
+        case FaultType::kBrokerCrash:
+        case FaultType::kConsumerCrash:
+          hits = f.channel == config;
+          break;
+      }
+      if (!hits) continue;
+      double d = 0;
+      if (f.random) {
+        d = f.mttr.quantile(0.99) / 1e9;
+      } else {
+        const double start = static_cast<double>(f.at.ns()) / 1e9;
+        d = f.duration == sim::Duration::max() ? span_s_ - start : seconds(f.duration);
+        d = std::min(d, span_s_ - start);
+      }
+      if (f.type == FaultType::kConsumerCrash) {
+        d += seconds(s_.channels[config].mq.session_timeout);  // the rebalance waits for it
+      }
+      longest = std::max(longest, std::isfinite(d) ? d : span_s_);
+    }
+    return std::max(0.0, longest);
+  }
+
+  [[nodiscard]] std::optional<Path> route(DcId from, DcId to,
+                                          const std::vector<LinkId>& links) const {
+    try {
+      return s_.topology.shortest_path(from, to, links);
+    } catch (const InvalidArgument&) {
+      return std::nullopt;
+    }
+  }
+
+  void channels() {
+    const std::size_t n = s_.topology.datacenter_count();
+    double queued = 0;
+    double remembered = 0;
+    double deliveries_mysql = 0;
+    double messages_mq = 0;
+    double consumers = 0;
+    std::string drivers;
+    std::set<std::tuple<std::size_t, std::vector<LinkId>, std::uint32_t, std::uint32_t>> mysql;
+    instances_ = 0;
+    for (std::size_t c = 0; c < load_.size(); ++c) {
+      const SyncSpec& sync = s_.sync[c];
+      if (sync.mode != SyncMode::kChannels) continue;
+      // A source DC commits its share of the class's writes; each goes to every other DC.
+      const double per_source = load_[c].writes_per_s / dcs_;
+      double longest_stall = 0;
+      for (const ChannelUse& use : sync.channels) {
+        if (use.channel >= s_.channels.size()) continue;
+        const ChannelSpec& ch = s_.channels[use.channel];
+        for (std::uint32_t a = 0; a < n; ++a) {
+          for (std::uint32_t b = 0; b < n; ++b) {
+            if (a == b) continue;
+            std::optional<Path> p;
+            if (ch.type == ChannelType::kMq && ch.broker_dc && *ch.broker_dc != DcId{a}) {
+              auto produce = route(DcId{a}, *ch.broker_dc, use.links);
+              auto consume = route(*ch.broker_dc, DcId{b}, use.links);
+              if (produce && consume) {
+                p = *produce;
+                p->links.insert(p->links.end(), consume->links.begin(), consume->links.end());
+                p->dcs.insert(p->dcs.end(), consume->dcs.begin(), consume->dcs.end());
+              }
+            } else {
+              p = route(DcId{a}, DcId{b}, use.links);
+            }
+            if (!p) continue;
+            double stall = stall_s(*p, use.channel);
+            if (ch.type == ChannelType::kMysqlReplication) {
+              mysql.insert({use.channel, use.links, a, b});
+              deliveries_mysql += per_source * duration_s_;
+              // An applier slower than the writes falls behind for the whole run.
+              const double capacity =
+                  ch.mysql.threads / std::max(ch.mysql.apply_time.mean() / 1e9, 1e-12);
+              if (per_source > capacity) {
+                queued += (per_source - capacity) * duration_s_;
+                drivers += ", channels." + ch.name + ".apply_time";
+              }
+              queued += per_source * stall;
+            } else {
+              ++instances_;
+              messages_mq += per_source * duration_s_;
+              consumers += ch.mq.consumers;
+              queued += per_source * stall * (kBytesPerQueuedMessage / kBytesPerQueuedWrite);
+              const double wait = std::max(seconds(ch.mq.fetch_max_wait), 1e-3);
+              e_.events += kEventsPerIdlePoll * ch.mq.consumers * span_s_ / wait;
+            }
+            longest_stall = std::max(longest_stall, stall);
+          }
+        }
+      }
+      if (sync.channels.size() > 1) {
+        // Each replica remembers the writes of the others until every channel has brought them.
+        remembered += per_source * (dcs_ - 1) * dcs_ *
+                      (std::min(kTrackerRetentionS, span_s_) + longest_stall);
+      }
+    }
+    instances_ += mysql.size();
+    mysql_instances_ = mysql.size();
+    e_.events += kEventsPerMysqlDelivery * deliveries_mysql + kEventsPerMqMessage * messages_mq;
+    add("queues", count_text(queued) + " writes waiting in stalled or slow channels",
+        "faults" + drivers + ", " + load_keys(), queued * kBytesPerQueuedWrite);
+    if (remembered > 0) {
+      add("multi-channel", count_text(remembered) + " writes remembered by first-arrival trackers",
+          "sync (classes on two or more channels), " + load_keys(),
+          remembered * kBytesPerRememberedWrite);
+    }
+    consumers_ = consumers;
+  }
+
+  void compensation() {
+    // Users hurt: at most one per op during faults (and their detection), at most every user.
+    double fault_s = 0;
+    for (const FaultSpec& f : s_.faults) {
+      if (f.random) {
+        const double up = f.mtbf.mean() / 1e9;
+        const double down = f.mttr.mean() / 1e9;
+        fault_s += up + down > 0 ? duration_s_ * down / (up + down) : 0;
+      } else {
+        fault_s += f.duration == sim::Duration::max() ? duration_s_ : seconds(f.duration);
+      }
+      fault_s += seconds(s_.workload.gslb.detection_delay);
+    }
+    const double rate = duration_s_ > 0 ? total_ops_ / duration_s_ : 0;
+    const double hurt = std::min(users_, rate * std::min(fault_s, duration_s_));
+    if (hurt > 0) {
+      add("compensation", count_text(hurt) + " users hurt during faults", "faults, " + load_keys(),
+          hurt * kBytesPerHurtUser);
+    }
+  }
+
+  void series() {
+    const std::size_t n = s_.topology.datacenter_count();
+    double samples = static_cast<double>(s_.workload.businesses.size() + n);  // availability
+    double gauges = 0;
+    for (const SyncSpec& sync : s_.sync) {
+      if (sync.mode == SyncMode::kChannels) samples += static_cast<double>(n);  // class lag
+    }
+    samples += static_cast<double>(mysql_instances_);  // lag
+    gauges += static_cast<double>(mysql_instances_);   // backlog
+    const double mq_instances = static_cast<double>(instances_ - mysql_instances_);
+    samples += mq_instances + consumers_;  // lag, consumer lag time
+    gauges += consumers_;                  // consumer lag in messages
+    const double interval_s = seconds(s_.metrics.series_interval);
+    const double intervals = interval_s > 0 ? std::ceil(span_s_ / interval_s) : span_s_ * 1e9;
+    const double bytes =
+        intervals * (samples * kBytesPerSampleInterval + gauges * kBytesPerGaugeInterval +
+                     (samples + gauges) * kBytesPerResultInterval);
+    add("time series",
+        count_text(samples + gauges) + " series x " + count_text(intervals) + " intervals",
+        "metrics.series_interval=" + sim::format(s_.metrics.series_interval) +
+            ", duration=" + sim::format(s_.run.duration) + ", drain=" + sim::format(s_.run.drain),
+        bytes);
+  }
+
+  void histograms() {
+    // Per MySQL instance 3, per MQ instance 4, per synced class and replica 2, per business and
+    // DC 2 (op latency), per fallback 1.
+    const double n = dcs_;
+    double count = 3.0 * static_cast<double>(mysql_instances_) +
+                   4.0 * static_cast<double>(instances_ - mysql_instances_) +
+                   2.0 * static_cast<double>(s_.workload.businesses.size()) * n +
+                   static_cast<double>(s_.exceptions.access_fallback.size());
+    for (const SyncSpec& sync : s_.sync) {
+      if (sync.mode == SyncMode::kChannels) count += 2 * n;
+    }
+    add("histograms", count_text(count) + " histograms", "channels, data, businesses",
+        count * kBytesPerHistogram);
+  }
+
+  const ScenarioSpec& s_;
+  double dcs_;
+  double duration_s_;
+  double span_s_;
+  std::vector<double> ops_;  // per business, over the run
+  double total_ops_ = 0;
+  double registrations_ = 0;
+  double users_ = 0;
+  std::vector<ClassLoad> load_;
+  std::size_t instances_ = 0;  // channel instances (MySQL ones shared by classes counted once)
+  std::size_t mysql_instances_ = 0;
+  double consumers_ = 0;
+  ResourceEstimate e_;
+};
+
+}  // namespace
+
+std::vector<ResourceItem> ResourceEstimate::largest() const {
+  std::vector<ResourceItem> out = items;
+  std::stable_sort(out.begin(), out.end(),
+                   [](const ResourceItem& a, const ResourceItem& b) { return a.bytes > b.bytes; });
+  return out;
+}
+
+ResourceEstimate estimate_resources(const ScenarioSpec& spec) {
+  if (spec.topology.datacenter_count() == 0 || spec.sync.size() != spec.data.size()) {
+    throw InvalidArgument(
+        "estimate_resources: the scenario has no datacenters or its sync does "
+        "not match its data classes");
+  }
+  return Estimator(spec).run();
+}
+
+std::string format_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  std::size_t u = 0;
+  if (!std::isfinite(bytes)) return "inf";
+  while (bytes >= 1023.5 && u + 1 < std::size(units)) {
+    bytes /= 1024;
+    ++u;
+  }
+  char buf[48];
+  if (u == 0) {
+    std::snprintf(buf, sizeof buf, "%.0fB", bytes);
+  } else {
+    std::snprintf(buf, sizeof buf,
+                  bytes < 9.995   ? "%.2f%s"
+                  : bytes < 99.95 ? "%.1f%s"
+                                  : "%.0f%s",
+                  bytes, units[u]);
+  }
+  return buf;
+}
+
+}  // namespace geodes::models
