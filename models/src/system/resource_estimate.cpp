@@ -25,18 +25,6 @@ namespace {
 // Bytes per element of each structure that grows with the scenario. When a layout changes, change
 // its line here; resource_estimate_test.cpp compares the total with measured peak RSS.
 
-// glibc malloc: a chunk is the request plus an 8-byte header, rounded up to 16, at least 32.
-constexpr double malloc_chunk(double request) {
-  const double with_header = request + 8;
-  const double rounded = std::ceil(with_header / 16) * 16;
-  return rounded < 32 ? 32 : rounded;
-}
-// libstdc++ std::unordered_map: one node per element (next pointer, the cached hash when the
-// hasher is not std::hash of an integer, the key-value pair), and the bucket array, 8 bytes per
-// bucket, between 1 and 2 buckets per element after rehashes (1.5 on average).
-constexpr double hash_entry(double pair_bytes, bool cached_hash = false) {
-  return malloc_chunk(8 + (cached_hash ? 8 : 0) + pair_bytes) + 1.5 * 8;
-}
 // A std::vector or std::deque grown by push_back holds up to twice its size; a growing vector
 // briefly holds its old buffer beside the new one. The peak of such a structure, per element.
 constexpr double kGrowth = 1.5;
@@ -46,23 +34,26 @@ constexpr double kGrowth = 1.5;
 // 15-16 MiB.
 constexpr double kBaseBytes = 16.0 * 1024 * 1024;
 
-// Store: a row per key, in a hash map keyed by id (models/data/store.hpp).
-constexpr double kBytesPerRow = hash_entry(sizeof(std::pair<const std::uint64_t, Row>));
+// The data layer keeps rows, truth-log keys, oplog keys, ids and hurt users in flat KeyTables
+// (models/data/key_table.hpp): a value pool grown like a vector plus a 4-byte index slot per
+// entry (kIndexed), or the values indexed by key (kDirect, preloaded dense rows), reserved from
+// the expected count. Per entry, the indexed cost times the pool's growth.
+// Store: a row per key.
+constexpr double kBytesPerRow = kGrowth * Store::kBytesPerRowIndexed;
 // Workload::User (account id + registered flag) and the user's entry in the rank list
 // (models/workload/workload.hpp), in vectors grown by push_back.
 constexpr double kBytesPerUser = kGrowth * (16 + 8);
-// IdAllocator's uniqueness registry: id -> number of entities given it.
-constexpr double kBytesPerId = hash_entry(sizeof(std::pair<const std::uint64_t, std::uint32_t>));
-// TruthLog::Entry (the newest Committed and a vector of older ones) per key written.
-constexpr double kBytesPerTruthKey =
-    hash_entry(8 + sizeof(Committed) + sizeof(std::vector<Committed>));
-// An older version kept for the staleness bound.
-constexpr double kBytesPerTruthVersion = kGrowth * sizeof(Committed);
+// IdAllocator's uniqueness registry: id -> number of entities given it (a KeyTable).
+constexpr double kBytesPerId = kGrowth * (sizeof(std::uint32_t) + sizeof(std::uint32_t));
+// TruthLog: the newest Committed per key written.
+constexpr double kBytesPerTruthKey = kGrowth * TruthLog::kBytesPerKeyIndexed;
+// An older version kept for the staleness bound (in an absl::flat_hash_map of vectors).
+constexpr double kBytesPerTruthVersion = kGrowth * sizeof(Committed) + 8;
 // Oplog: the newest entry per key.
-constexpr double kBytesPerOplogKey = hash_entry(8 + sizeof(OplogEntry));
-// FirstArrivalTracker: an entry per write remembered (version key + bits; its hasher is not
-// std::hash, so the hash is cached) and its completion record in a deque.
-constexpr double kBytesPerRememberedWrite = hash_entry(16 + 16, true) + 24;
+constexpr double kBytesPerOplogKey = kGrowth * Oplog::kBytesPerKey;
+// FirstArrivalTracker: an absl::flat_hash_map slot per write remembered (key, delivered bits,
+// completion time, a control byte) at a load between 7/16 and 7/8, swept when grown by half.
+constexpr double kBytesPerRememberedWrite = (8 + 16 + 1) / 0.6;
 // How long a tracker remembers a completed write (FirstArrivalTracker's default retention).
 constexpr double kTrackerRetentionS = 600;
 // A write waiting in a channel: a Write in the binlog/relay log deque (MySQL), a message in the
@@ -70,8 +61,8 @@ constexpr double kTrackerRetentionS = 600;
 // multi-channel class waiting for the stalled channel.
 constexpr double kBytesPerQueuedWrite = sizeof(Write) + 8;
 constexpr double kBytesPerQueuedMessage = sizeof(Write) + 48;
-// Compensation: a user hurt (id -> causes).
-constexpr double kBytesPerHurtUser = hash_entry(16);
+// Compensation: a user hurt (id -> causes, a KeyTable).
+constexpr double kBytesPerHurtUser = kGrowth * (1 + sizeof(std::uint32_t));
 // A series' interval, in the engine (grown like a vector) and in the results (mean and max).
 constexpr double kBytesPerSampleInterval = kGrowth * sim::SampleSeries::kBytesPerInterval;
 constexpr double kBytesPerGaugeInterval = kGrowth * sim::GaugeSeries::kBytesPerInterval;

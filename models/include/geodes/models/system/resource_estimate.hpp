@@ -24,8 +24,8 @@
 //   histograms     a bounded number of counters each                     channels, data classes
 //
 // The bytes per element are named constants in resource_estimate.cpp, derived from sizeof of the
-// structures (plus the hash-map node and malloc overheads of libstdc++/glibc). A change of layout
-// (e.g. flat row arrays) updates the constant of that structure; tests/models/system/
+// structures (the flat KeyTables of models/data/key_table.hpp and their growth). A change of layout
+// updates the constant of that structure; tests/models/system/
 // resource_estimate_test.cpp runs real scenarios and checks the estimate against their measured
 // peak resident memory within a factor of 2 either way, so drift shows.
 //
