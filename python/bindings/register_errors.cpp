@@ -1,7 +1,10 @@
 // Maps C++ exceptions to the Python package's exceptions (defined in geodes/errors.py):
 // geodes::InvalidArgument (bad input) -> geodes.ScenarioError, any other geodes::Error ->
-// geodes.GeodesError. Nothing ever aborts the interpreter.
+// geodes.GeodesError, geodes::OutOfMemory and std::bad_alloc -> geodes.SimulationError (also a
+// MemoryError). Nothing ever aborts the interpreter.
 #include <pybind11/pybind11.h>
+
+#include <new>
 
 #include "geodes/sim/error.hpp"
 #include "register.hpp"
@@ -27,6 +30,11 @@ void register_errors(py::module_& /*m*/) {
       if (p) std::rethrow_exception(p);
     } catch (const geodes::InvalidArgument& e) {
       raise("ScenarioError", e.what());
+    } catch (const geodes::OutOfMemory& e) {
+      raise("SimulationError", e.what());
+    } catch (const std::bad_alloc&) {
+      // Never "std::bad_alloc": say what ran out.
+      raise("SimulationError", "out of memory in the simulator");
     } catch (const geodes::Error& e) {
       raise("GeodesError", e.what());
     }

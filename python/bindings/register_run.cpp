@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "geodes/app/git_describe.hpp"
+#include "geodes/app/memory_budget.hpp"
 #include "geodes/app/results_hdf5.hpp"
 #include "geodes/app/run_scenario.hpp"
 #include "geodes/app/scenario_check.hpp"
@@ -119,6 +120,8 @@ void register_run(py::module_& m) {
          const std::vector<std::string>& overrides, std::optional<std::uint64_t> seed,
          const py::object& progress) {
         const app::LoadedScenario loaded = app::load_scenario_text(text, origin, overrides);
+        // Resources are input too: refused (ScenarioError) when it cannot fit.
+        app::refuse_if_too_large(loaded, app::machine_memory_budget());
         Run run;
         run.seed = seed.value_or(loaded.spec.seed);
         run.scenario_text = loaded.text;
@@ -158,6 +161,7 @@ void register_run(py::module_& m) {
       .def_property_readonly("seed", [](const Run& r) { return r.seed; })
       .def_property_readonly("scenario_text", [](const Run& r) { return r.scenario_text; })
       .def_property_readonly("complete", [](const Run& r) { return r.results.complete; })
+      .def_property_readonly("stopped_by", [](const Run& r) { return r.results.stopped_by; })
       .def_property_readonly("fingerprint", [](const Run& r) { return r.results.fingerprint; })
       .def_property_readonly("events", [](const Run& r) { return r.results.events; })
       .def_property_readonly("sim_time_s", [](const Run& r) { return r.results.sim_time_s; })

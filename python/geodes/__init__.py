@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         parse_quantity,
     )
     from geodes.comparison import compare
-    from geodes.errors import GeodesError, Interrupted, ScenarioError
+    from geodes.errors import GeodesError, Interrupted, ScenarioError, SimulationError
     from geodes.mm1 import Mm1Result, mm1_replication
     from geodes.report import write_report
     from geodes.results import LagHistogram, Results, ResultsFile, open_results, run
@@ -44,6 +44,7 @@ _EXPORTS = {
     "ResultsFile": "geodes.results",
     "Scenario": "geodes.scenario",
     "ScenarioError": "geodes.errors",
+    "SimulationError": "geodes.errors",
     "__version__": "geodes._core",
     "compare": "geodes.comparison",
     "format_duration": "geodes._core",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["GeodesError", "Interrupted", "ScenarioError"]
+__all__ = ["GeodesError", "Interrupted", "ScenarioError", "SimulationError"]
 
 
 class GeodesError(Exception):
@@ -20,6 +20,20 @@ class GeodesError(Exception):
 
 class ScenarioError(GeodesError, ValueError):
     """Bad input: the message names what is wrong, where, and what is allowed."""
+
+
+class SimulationError(GeodesError, MemoryError):
+    """A run that failed inside the simulator: memory ran out ("out of memory while ...").
+
+    It is also a ``MemoryError``, so generic code that catches running out of memory keeps
+    working. ``results`` holds what was measured until then (``complete`` False), or None when
+    nothing could be collected.
+    """
+
+    def __init__(self, message: str, results: Any = None) -> None:
+        """Say what failed and where; keep the partial ``results`` when there are any."""
+        super().__init__(message)
+        self.results = results
 
 
 class Interrupted(KeyboardInterrupt):

@@ -228,7 +228,7 @@ def run(
     Ctrl-C (a notebook's "interrupt kernel") stops the run cleanly and raises
     :class:`geodes.Interrupted`, whose ``results`` hold what was measured (``complete`` False).
     """
-    from geodes.errors import Interrupted
+    from geodes.errors import Interrupted, SimulationError
     from geodes.progress import RunProgress, enabled
 
     s = load_scenario(scenario, overrides)
@@ -240,6 +240,12 @@ def run(
         raise
     bar.close(complete=bool(core.complete))
     results = Results(core, s)
+    if not results.complete and core.stopped_by.startswith("out of memory"):
+        raise SimulationError(
+            f"the run of {s.name!r} stopped: {core.stopped_by}; its partial results are in this "
+            "exception's .results",
+            results,
+        )
     if not results.complete:
         raise Interrupted(
             f"the run of {s.name!r} was interrupted at {core.sim_time_s:.0f} s of simulated time; "

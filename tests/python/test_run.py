@@ -1,7 +1,10 @@
 """geodes.load_scenario / run / Results / open_results: the Python face of `geodes run`."""
 
 import json
+import subprocess
+import sys
 import threading
+import time
 
 import geodes
 import numpy as np
@@ -162,3 +165,33 @@ def test_check_reports_the_four_steps():
     report = geodes.load_scenario().check()
     assert isinstance(report, dict)
     assert json.dumps(report)
+
+
+def test_a_run_too_large_for_the_memory_available_raises_scenario_error_at_once():
+    big = {"workload.users.initial": "1G", "workload.users.max": "1G"}
+    geodes.load_scenario(overrides=big)  # a valid scenario: only running it is refused
+    started = time.monotonic()
+    with pytest.raises(geodes.ScenarioError, match=r"workload\.users\.initial=1G") as e:
+        geodes.run(overrides=big, progress=False)
+    assert "this run needs an estimated" in str(e.value)
+    with pytest.raises(geodes.ScenarioError, match=r"metrics\.series_interval=1ns"):
+        geodes.run(overrides={"metrics.series_interval": "1ns"}, progress=False)
+    assert time.monotonic() - started < 20  # refused before anything was built
+
+
+def test_memory_running_out_during_a_run_raises_simulation_error_with_the_partial_results():
+    # In a child under a 3 GB address-space limit: 1 ms series intervals need more.
+    code = (
+        "import resource, geodes\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))\n"
+        "try:\n"
+        "    geodes.run(overrides={'metrics.series_interval': '1ms'}, progress=False)\n"
+        "except geodes.SimulationError as e:\n"
+        "    assert isinstance(e, MemoryError)\n"
+        "    assert e.results is not None and not e.results.complete\n"
+        "    print('SimulationError:', e)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    assert "SimulationError: the run of 'login_two_cities' stopped: out of memory while" in p.stdout
+    assert "bad_alloc" not in p.stdout + p.stderr
