@@ -112,8 +112,13 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
     with tempfile.TemporaryDirectory(prefix="geodes-run-") as tmp:
         out = _out_path(args)
         argv = list(args)
+        typed = None  # the command line to show when the one the run records is not the user's
         if out is None:
             out = os.path.join(tmp, "results.h5")
+            # The run records its own command line, with this temporary --out: the report shows
+            # the one the user typed. With the user's --out the file's command line is the truth,
+            # and the report of `geodes report FILE` is the same page.
+            typed = shlex.join(["geodes", "run", *args, "--report", report])
             argv += ["--out", out]
         before = os.stat(out).st_mtime_ns if os.path.exists(out) else None
         child = subprocess.Popen([path, "run", *argv], executable=path)
@@ -131,9 +136,6 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
         written = os.path.exists(out) and os.stat(out).st_mtime_ns != before
         if code not in (EXIT_OK, EXIT_FAILURE) or not written:
             return code
-        # The run recorded its own command line, with the temporary --out added here; the
-        # report shows the one the user typed.
-        typed = shlex.join(["geodes", "run", *args, "--report", report])
         return _report([out, "-o", report], command_line=typed) or code
 
 

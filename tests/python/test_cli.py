@@ -167,6 +167,10 @@ def test_run_with_report_writes_the_report_and_leaves_no_results_file_unless_ask
     r = geodes("run", "--quiet", *SHORT, "--out", "r.h5", "--report=again.html", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again.html", "r.h5", "report.html"]
+    # With --out, the report of the run is the report of its file.
+    r = geodes("report", "r.h5", "-o", "third.html", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "third.html").read_bytes() == (tmp_path / "again.html").read_bytes()
 
 
 def test_run_with_an_unwritable_report_fails_before_the_run(tmp_path):
