@@ -43,6 +43,14 @@ def table(results: dict) -> list[dict]:
             rows.append(_row(name, "mean lag ms", m["mean_ms"], p["mean"], "lag", m["mean_ci_ms"]))
             rows.append(_row(name, "p50 lag ms", m["p50_ms"], p["p50"], "lag"))
             rows.append(_row(name, "p99 lag ms", m["p99_ms"], p["p99"], "lag", m["p99_ci_ms"]))
+            q = e.get("predicted_in_run_service")
+            if q:
+                # The model fed the service time seen inside this run's busy periods instead of
+                # the drain's: separates a wrong input from a wrong model.
+                for stat, key in (("mean", "mean_ms"), ("p99", "p99_ms")):
+                    rows.append(
+                        _row(name, f"{stat} lag ms, in-run service", m[key], q[stat], "lag")
+                    )
     s = results.get("semi_sync")
     if s:
         name = f"semi-sync, {s['rate_per_s']:.0f}/s"

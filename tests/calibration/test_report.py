@@ -1,0 +1,42 @@
+"""The calibration table (calibration/mariadb/report.py): rows, errors and targets."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from calibration.mariadb import report  # noqa: E402
+
+
+def lag_run(measured_mean: float, predicted_mean: float, in_run: dict | None = None) -> dict:
+    run = {
+        "fraction": 0.85,
+        "rate_per_s": 117.0,
+        "measured": {
+            "mean_ms": measured_mean,
+            "mean_ci_ms": 1.0,
+            "p50_ms": 20.0,
+            "p99_ms": 50.0,
+            "p99_ci_ms": 5.0,
+        },
+        "predicted": {"mean": predicted_mean, "p50": 20.0, "p99": 60.0},
+    }
+    if in_run:
+        run["predicted_in_run_service"] = in_run
+    return run
+
+
+def test_a_lag_run_gives_mean_p50_and_p99_rows_with_their_error_against_the_target():
+    rows = report.table({"single": [lag_run(20.0, 22.0)]})
+    assert [r["quantity"] for r in rows] == ["mean lag ms", "p50 lag ms", "p99 lag ms"]
+    assert abs(rows[0]["error_pct"] - 10.0) < 1e-9 and rows[0]["within_target"]
+    assert abs(rows[2]["error_pct"] - 20.0) < 1e-9 and not rows[2]["within_target"]
+
+
+def test_the_prediction_fed_the_in_run_service_time_gets_rows_of_its_own():
+    rows = report.table({"single": [lag_run(20.0, 40.0, {"mean": 30.0, "p99": 50.0})]})
+    extra = {r["quantity"]: r for r in rows if "in-run" in r["quantity"]}
+    assert set(extra) == {"mean lag ms, in-run service", "p99 lag ms, in-run service"}
+    assert abs(extra["mean lag ms, in-run service"]["error_pct"] - 50.0) < 1e-9
+    assert extra["p99 lag ms, in-run service"]["within_target"]
+    assert "**missed**" in report.markdown(rows)
