@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> dict:
             prefix="geodes-calib-r-", dir=primary_base if args.smoke else args.replica_dir
         ) as rroot,
     ):
+        processes.remove_on_signal(proot)
+        processes.remove_on_signal(rroot)
         cluster = Cluster(Path(proot), Path(rroot), options)
         try:
             log("starting the primary, the replica and the delay proxy")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -98,11 +99,23 @@ def stop_all() -> None:
         last.stop()
 
 
+# Directories the signal handler removes: os._exit skips the `with TemporaryDirectory` cleanup,
+# and a datadir on /dev/shm left behind holds a few hundred MB of RAM.
+_scratch_dirs: list[str] = []
+
+
+def remove_on_signal(path: str) -> None:
+    """Have the signal handler remove `path` (after the processes using it are stopped)."""
+    _scratch_dirs.append(str(path))
+
+
 def install_signal_handlers() -> None:
-    """On SIGINT/SIGTERM: stop every managed process, then exit with 128 + signal."""
+    """On SIGINT/SIGTERM: stop every managed process, remove the scratch dirs, exit 128 + signal."""
 
     def handler(signum: int, _frame: object) -> None:
         stop_all()
+        for d in _scratch_dirs:
+            shutil.rmtree(d, ignore_errors=True)
         sys.stderr.write(f"calibration: stopped by signal {signum}; servers and proxy stopped\n")
         os._exit(128 + signum)
 
