@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
+#include <new>
 #include <stdexcept>
 
 namespace geodes::app {
@@ -68,6 +68,9 @@ void write_file_atomically(const std::string& path,
   } catch (const OutputError&) {
     std::remove(tmp.c_str());
     throw;
+  } catch (const std::bad_alloc&) {
+    std::remove(tmp.c_str());
+    throw OutputError("cannot write " + quoted(path) + ": out of memory");
   } catch (const std::exception& e) {
     std::remove(tmp.c_str());
     throw OutputError("cannot write " + quoted(path) + ": " + e.what());
@@ -77,13 +80,22 @@ void write_file_atomically(const std::string& path,
   }
 }
 
+void write_bytes(const std::string& tmp, std::string_view bytes) {
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) {
+    const int err = errno;
+    throw std::runtime_error("opening " + quoted(tmp) + " failed: " + std::strerror(err));
+  }
+  const std::size_t written = std::fwrite(bytes.data(), 1, bytes.size(), f);
+  const int write_err = written == bytes.size() ? 0 : errno;
+  const int close_err = std::fclose(f) == 0 ? 0 : errno;  // a buffered write may fail only here
+  if (write_err != 0 || close_err != 0) {
+    throw std::runtime_error(std::strerror(write_err != 0 ? write_err : close_err));
+  }
+}
+
 void write_text_file_atomically(const std::string& path, std::string_view contents) {
-  write_file_atomically(path, [&](const std::string& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    out.close();
-    if (!out) throw std::runtime_error("writing the temporary file " + quoted(tmp) + " failed");
-  });
+  write_file_atomically(path, [&](const std::string& tmp) { write_bytes(tmp, contents); });
 }
 
 }  // namespace geodes::app

@@ -432,12 +432,17 @@ void write_divergence(const H5::Group& root, const models::RunResults& r) {
   column(g, "value", value);
 }
 
+// The file is built in memory (HDF5's core driver, no backing store) and its image written by
+// write_bytes(): HDF5 then never meets an I/O error itself. It did, on a full disk or past a
+// file-size limit, leave a file it could not close open in the library, whose clean-up at exit
+// crashed the process after the error had been reported.
 void write_file(const std::string& tmp, const models::RunResults& r, const RunMeta& meta) {
   H5::FileCreatPropList fcpl;
   set_group_properties(fcpl.getId());  // the root group's creation properties
   H5::FileAccPropList fapl;
   // Closing the file fails while an object is still open, instead of leaving it open unflushed.
   fapl.setFcloseDegree(H5F_CLOSE_SEMI);
+  fapl.setCore(std::size_t{1} << 20, false);  // grown 1 MiB at a time; nothing on disk
   H5::H5File file(tmp, H5F_ACC_TRUNC, fcpl, fapl);
   {
     const H5::Group root = file.openGroup("/");
@@ -450,7 +455,14 @@ void write_file(const std::string& tmp, const models::RunResults& r, const RunMe
     write_divergence(root, r);
   }
   file.flush(H5F_SCOPE_GLOBAL);
+  const ssize_t size = H5Fget_file_image(file.getId(), nullptr, 0);
+  if (size < 0) throw std::runtime_error("HDF5 could not give the file's image");
+  std::vector<char> image(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(file.getId(), image.data(), image.size()) != size) {
+    throw std::runtime_error("HDF5 could not give the file's image");
+  }
   file.close();
+  write_bytes(tmp, std::string_view(image.data(), image.size()));
 }
 
 }  // namespace

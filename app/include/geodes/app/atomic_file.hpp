@@ -33,6 +33,10 @@ std::string temporary_path_for(const std::string& path);
 void write_file_atomically(const std::string& path,
                            const std::function<void(const std::string& tmp)>& write);
 
+/// Writes `bytes` to the file `tmp` (created or truncated). Throws std::runtime_error with the
+/// system's reason (e.g. "File too large" past a file-size limit, "No space left on device").
+void write_bytes(const std::string& tmp, std::string_view bytes);
+
 /// write_file_atomically() for a text: `path` ends up holding exactly `contents`.
 void write_text_file_atomically(const std::string& path, std::string_view contents);
 
