@@ -26,14 +26,21 @@ def format_override(path: str, value: Any) -> str:
     Strings are passed as they are (so ``"8k/s"`` and ``"regenerate"`` keep their meaning);
     numbers, booleans, lists and dicts are written as JSON, which is YAML.
     """
-    if not isinstance(path, str) or not path:
-        raise TypeError("an override's key path must be a non-empty string")
+    if not isinstance(path, str):
+        raise TypeError("an override's key path must be a string")
+    if not path:
+        from geodes.errors import ScenarioError
+
+        raise ScenarioError(
+            f"override ={value!r}: the key path is empty; expected key.path=value "
+            "(for example workload.rate=8k/s)"
+        )
     if isinstance(value, str):
         text = value
     elif isinstance(value, bool):
         text = "true" if value else "false"
     else:
-        text = json.dumps(value)
+        text = json.dumps(value, ensure_ascii=False)
     return f"{path}={text}"
 
 
@@ -48,6 +55,9 @@ class Scenario:
 
     def __post_init__(self) -> None:
         """Validate the text and overrides now (raises ScenarioError)."""
+        _require_utf8(self.source_text, self.origin)
+        for o in self.overrides:
+            _require_utf8(o, f"--set {o!r}")
         info = _core.load_scenario(self.source_text, self.origin, list(self.overrides))
         object.__setattr__(self, "_info", info)
 
@@ -112,6 +122,26 @@ class Scenario:
         return f"Scenario({self.name!r}, origin={self.origin!r}{extra})"
 
 
+def _require_utf8(text: str, where: str) -> None:
+    r"""Raise ScenarioError if ``text`` cannot be written as UTF-8 (it holds a lone surrogate).
+
+    Scenarios are UTF-8 (YAML); a lone surrogate (U+D800..U+DFFF, e.g. from ``surrogateescape``
+    or a JSON ``\\ud800`` escape) has no UTF-8 form, and would otherwise reach the binding as
+    a TypeError or UnicodeEncodeError instead of a message naming the bad value.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        from geodes.errors import ScenarioError
+
+        bad = text[e.start : e.end]
+        code = ", ".join(f"U+{ord(c):04X}" for c in bad)
+        raise ScenarioError(
+            f"{where}: character {e.start + 1} is a lone surrogate ({code}), which is not "
+            "valid in UTF-8; allowed: Unicode text without surrogates (U+D800..U+DFFF)"
+        ) from None
+
+
 def _overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> tuple[str, ...]:
     if overrides is None:
         return ()
@@ -142,8 +172,11 @@ def load_scenario(
     if source is None:
         return Scenario(_core.default_scenario_text(), "<built-in login_two_cities.yaml>", extra)
     if isinstance(source, Mapping):
-        return Scenario(json.dumps(source), "<dict>", extra)
+        # ensure_ascii=False: YAML parsers do not join JSON's \\ud83e\\udd84 surrogate-pair escapes.
+        return Scenario(json.dumps(source, ensure_ascii=False), "<dict>", extra)
     path = os.fspath(source)
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -151,4 +184,6 @@ def load_scenario(
         from geodes.errors import ScenarioError
 
         raise ScenarioError(f"{path}: cannot read the scenario: {e.strerror}") from None
-    return Scenario(text, path, extra)
+    # A file name that is not valid UTF-8 (surrogateescape) is shown with its bytes escaped.
+    origin = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return Scenario(text, origin, extra)
