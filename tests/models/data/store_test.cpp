@@ -571,8 +571,8 @@ TEST(Store, KeepsACommitTimeFarFromItsVersionsTimestampExactly) {
   std::uint64_t key = 0;
   for (const std::int64_t hlc : hlcs) {
     for (const std::int64_t d : distances) {
-      const std::int64_t commit = hlc - d;
-      if ((d > 0 && commit > hlc) || (d < 0 && commit < hlc)) continue;  // overflowed
+      std::int64_t commit = 0;
+      if (__builtin_sub_overflow(hlc, d, &commit)) continue;  // not a time: skipped
       Write w = make_write(WriteKind::kInsert, Version{kDc0, ++key, hlc}, key, key);
       w.commit_time = Time(commit);
       ASSERT_EQ(s.apply(w, ApplyRule::kOverwrite, Time(0)), ApplyResult::kApplied);
