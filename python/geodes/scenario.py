@@ -26,11 +26,14 @@ def format_override(path: str, value: Any) -> str:
     Strings are passed as they are (so ``"8k/s"`` and ``"regenerate"`` keep their meaning);
     numbers, booleans, lists and dicts are written as JSON, which is YAML.
     """
-    if not isinstance(path, str):
-        raise TypeError("an override's key path must be a string")
-    if not path:
-        from geodes.errors import ScenarioError
+    from geodes.errors import ScenarioError
 
+    if not isinstance(path, str):
+        raise ScenarioError(
+            f"override {path!r}: the key path is a {type(path).__name__}; allowed: a string "
+            "such as 'workload.rate'"
+        )
+    if not path:
         raise ScenarioError(
             f"override ={value!r}: the key path is empty; expected key.path=value "
             "(for example workload.rate=8k/s)"
@@ -40,8 +43,22 @@ def format_override(path: str, value: Any) -> str:
     elif isinstance(value, bool):
         text = "true" if value else "false"
     else:
-        text = json.dumps(value, ensure_ascii=False)
+        text = _json_text(value, f"override {path}")
     return f"{path}={text}"
+
+
+def _json_text(value: Any, where: str) -> str:
+    """Return ``value`` as JSON text (which is YAML); ScenarioError for what JSON cannot hold."""
+    try:
+        # ensure_ascii=False: YAML parsers do not join JSON's \\ud83e\\udd84 surrogate-pair escapes.
+        return json.dumps(value, ensure_ascii=False)
+    except (TypeError, ValueError) as e:  # a set, an object, a tuple key, a circular reference
+        from geodes.errors import ScenarioError
+
+        raise ScenarioError(
+            f"{where}: {e}; allowed: dicts with string keys, lists, strings, numbers, booleans "
+            "and None"
+        ) from None
 
 
 @dataclass(frozen=True)
@@ -55,6 +72,22 @@ class Scenario:
 
     def __post_init__(self) -> None:
         """Validate the text and overrides now (raises ScenarioError)."""
+        from geodes.errors import ScenarioError
+
+        if not isinstance(self.origin, str):
+            raise ScenarioError(f"Scenario: origin is {_describe(self.origin)}; allowed: a string")
+        if not isinstance(self.source_text, str):
+            raise ScenarioError(
+                f"{self.origin}: the scenario text is {_describe(self.source_text)}; "
+                "allowed: a string (YAML); load_scenario also takes a path or a dict"
+            )
+        if not isinstance(self.overrides, tuple) or not all(
+            isinstance(o, str) for o in self.overrides
+        ):
+            raise ScenarioError(
+                f"{self.origin}: overrides are {_describe(self.overrides)}; allowed: a tuple "
+                "of 'key.path=value' strings"
+            )
         _require_utf8(self.source_text, self.origin)
         for o in self.overrides:
             _require_utf8(o, f"--set {o!r}")
@@ -117,9 +150,15 @@ class Scenario:
         return json.loads(_core.check_scenario(self.source_text, self.origin, list(self.overrides)))
 
     def __repr__(self) -> str:
-        """Short form: name, origin and overrides."""
+        """Short form: name, origin and overrides.
+
+        Also for a Scenario whose validation failed (a traceback or a debugger shows it while
+        ``__post_init__`` raises): it has no name then, and says so instead of raising.
+        """
         extra = f", overrides={list(self.overrides)!r}" if self.overrides else ""
-        return f"Scenario({self.name!r}, origin={self.origin!r}{extra})"
+        name = self._info.get("name") if isinstance(self._info, dict) else None
+        shown = repr(name) if name is not None else "<not validated>"
+        return f"Scenario({shown}, origin={self.origin!r}{extra})"
 
 
 def _require_utf8(text: str, where: str) -> None:
@@ -142,14 +181,50 @@ def _require_utf8(text: str, where: str) -> None:
         ) from None
 
 
+def _describe(value: Any) -> str:
+    """Return ``a list ([1, 2])``: the type of ``value`` and a short form of it, for messages."""
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    name = type(value).__name__
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name} ({text})"
+
+
+_OVERRIDES_ALLOWED = (
+    "allowed: a mapping of key paths to values ({'workload.rate': '8k/s'}), a list of "
+    "'key.path=value' strings, or None"
+)
+
+
 def _overrides(overrides: Mapping[str, Any] | Iterable[str] | None) -> tuple[str, ...]:
+    from geodes.errors import ScenarioError
+
     if overrides is None:
         return ()
     if isinstance(overrides, Mapping):
         return tuple(format_override(k, v) for k, v in overrides.items())
-    if isinstance(overrides, str):
-        raise TypeError("overrides must be a mapping or a list of 'key.path=value' strings")
-    return tuple(str(o) for o in overrides)
+    if isinstance(overrides, (str, bytes)) or not isinstance(overrides, Iterable):
+        raise ScenarioError(f"overrides are {_describe(overrides)}; {_OVERRIDES_ALLOWED}")
+    items = tuple(overrides)
+    for o in items:
+        if not isinstance(o, str):
+            raise ScenarioError(f"an override is {_describe(o)}; {_OVERRIDES_ALLOWED}")
+    return items
+
+
+def _where_not_utf8(path: str) -> str:
+    """Say where the file at ``path`` stops being UTF-8: its line and byte (file offsets)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        return (
+            f"line {line}: byte {e.start + 1} (0x{data[e.start]:02x}) is not UTF-8; "
+            "allowed: a YAML file in UTF-8"
+        )
+    return "the file is not UTF-8; allowed: a YAML file in UTF-8"
 
 
 def load_scenario(
@@ -172,18 +247,31 @@ def load_scenario(
     if source is None:
         return Scenario(_core.default_scenario_text(), "<built-in login_two_cities.yaml>", extra)
     if isinstance(source, Mapping):
-        # ensure_ascii=False: YAML parsers do not join JSON's \\ud83e\\udd84 surrogate-pair escapes.
-        return Scenario(json.dumps(source, ensure_ascii=False), "<dict>", extra)
+        return Scenario(_json_text(source, "<dict>"), "<dict>", extra)
+    if not isinstance(source, (str, bytes, os.PathLike)):
+        from geodes.errors import ScenarioError
+
+        raise ScenarioError(
+            f"the scenario source is {_describe(source)}; allowed: a path to a YAML file (str or "
+            "os.PathLike), a dict, a geodes.Scenario, or None for the built-in scenario"
+        )
     path = os.fspath(source)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     try:
         with open(path, encoding="utf-8") as f:
             text = f.read()
-    except OSError as e:
+    except (OSError, ValueError) as e:
         from geodes.errors import ScenarioError
 
-        raise ScenarioError(f"{path}: cannot read the scenario: {e.strerror}") from None
+        shown = path.encode("utf-8", "backslashreplace").decode("utf-8")
+        if isinstance(e, UnicodeDecodeError):
+            raise ScenarioError(f"{shown}: {_where_not_utf8(path)}") from None
+        if isinstance(e, OSError):
+            reason = e.strerror or str(e)
+        else:  # a NUL character or a lone surrogate in the path: no file can have that name
+            reason = f"the path is not a valid file name ({e})"
+        raise ScenarioError(f"{shown}: cannot read the scenario: {reason}") from None
     # A file name that is not valid UTF-8 (surrogateescape) is shown with its bytes escaped.
     origin = path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     return Scenario(text, origin, extra)

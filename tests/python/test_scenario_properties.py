@@ -226,3 +226,99 @@ def test_a_lone_surrogate_is_a_scenario_error_naming_the_override() -> None:
         geodes.load_scenario().set({"description": "ok \udcff"})
     with pytest.raises(geodes.ScenarioError, match="key path is empty"):
         geodes.load_scenario(overrides={"": 1})
+
+
+# Values that are no scenario source at all: load_scenario names what it takes instead.
+not_a_source = st.one_of(
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.lists(scalars, max_size=4),
+    st.tuples(scalars),
+    st.sets(st.integers(), max_size=3),
+    st.complex_numbers(),
+    st.just(object()),
+)
+
+
+@PROPERTY
+@given(source=not_a_source)
+@example(source=[1, 2])
+@example(source=3)
+@example(source=True)
+def test_a_source_that_is_no_path_dict_or_scenario_is_a_scenario_error_naming_what_is_allowed(
+    source: Any,
+) -> None:
+    with pytest.raises(geodes.ScenarioError) as raised:
+        geodes.load_scenario(source)
+    message = str(raised.value)
+    assert f" {type(source).__name__} (" in message
+    assert "allowed: a path to a YAML file" in message and "a dict" in message
+
+
+@PROPERTY
+@given(path=odd_text)
+@example(path="a\x00b")
+@example(path="\ud800.yaml")
+@example(path="")
+def test_any_path_text_loads_or_raises_a_scenario_error(path: str) -> None:
+    _loads_or_refuses(path)
+
+
+@PROPERTY
+@given(
+    overrides=st.one_of(
+        st.integers(),
+        st.floats(),
+        st.binary(max_size=4),
+        st.lists(st.one_of(st.integers(), st.none(), st.lists(st.integers())), min_size=1),
+        st.dictionaries(st.one_of(st.integers(), st.none()), scalars, min_size=1, max_size=2),
+        st.dictionaries(st.sampled_from(KEY_PATHS), st.sets(st.integers()), min_size=1),
+    )
+)
+@example(overrides=7)
+@example(overrides=[1])
+@example(overrides={"workload.rate": {1, 2}})
+def test_overrides_of_a_wrong_type_are_a_scenario_error(overrides: Any) -> None:
+    with pytest.raises(geodes.ScenarioError, match="allowed"):
+        geodes.load_scenario(None, overrides)
+
+
+@PROPERTY
+@given(
+    text=st.one_of(st.integers(), st.none(), st.binary(max_size=4), st.lists(st.integers())),
+    origin=st.one_of(st.just("<test>"), st.integers(), st.none()),
+)
+def test_the_scenario_constructor_given_no_text_is_a_scenario_error(text: Any, origin: Any) -> None:
+    with pytest.raises(geodes.ScenarioError, match="allowed: a string"):
+        geodes.Scenario(text, origin)
+
+
+def test_a_file_that_is_not_utf8_is_a_scenario_error_naming_the_line_and_byte(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(b"name: x\ndescription: caf\xe9\n")
+    with pytest.raises(geodes.ScenarioError, match=r"latin1.yaml: line 2: byte 25 \(0xe9\)"):
+        geodes.load_scenario(path)
+
+
+def test_the_repr_of_a_scenario_whose_validation_failed_says_so_instead_of_raising() -> None:
+    # A traceback (pytest --showlocals, a debugger) shows the half-built Scenario whose
+    # __post_init__ raised: its repr must not raise in turn.
+    with pytest.raises(geodes.ScenarioError) as raised:
+        geodes.load_scenario(overrides={"workload.rate": "fast"})
+    tb = raised.value.__traceback__
+    half_built = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_name == "__post_init__":
+            half_built = tb.tb_frame.f_locals["self"]
+        tb = tb.tb_next
+    assert isinstance(half_built, geodes.Scenario)
+    assert repr(half_built) == (
+        "Scenario(<not validated>, origin='<built-in login_two_cities.yaml>', "
+        "overrides=['workload.rate=fast'])"
+    )
+    assert repr(geodes.load_scenario()) == (
+        "Scenario('login_two_cities', origin='<built-in login_two_cities.yaml>')"
+    )
