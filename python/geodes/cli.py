@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -95,12 +96,68 @@ def _out_path(args: Sequence[str]) -> str | None:
     return None
 
 
+# Signals this process passes on to the run (app/src/interrupt.cpp: the first SIGINT or SIGTERM
+# stops the run cleanly, a second one ends it at once). SIGHUP (the terminal closed) is passed on
+# as it comes, the run then dies of it as it would have.
+_FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def _run_child(argv: Sequence[str]) -> int:
+    """Run the C++ program with ``argv``, passing signals on; return its wait status code.
+
+    The child runs in a process group of its own and this process forwards each SIGINT, SIGTERM
+    and SIGHUP it receives, once: a signal sent to this process alone (``kill``, ``timeout``)
+    reaches the run, and one sent to the whole group (Ctrl-C on a terminal, a batch scheduler,
+    systemd) reaches it exactly once too, where a shared group would deliver it twice (the
+    second one kills the run). Ctrl-Z stops the run with this process, and ``fg`` resumes both.
+    A signal that arrives while the run is still loading its scenario ends it (nothing was
+    measured yet), and this process then ends the same way.
+    """
+    pending: list[int] = []
+    child: subprocess.Popen[bytes] | None = None
+
+    def forward(signum: int, _frame: object) -> None:
+        if child is None:
+            pending.append(signum)  # not started yet: passed on as soon as it is
+        elif child.poll() is None:
+            child.send_signal(signum)
+
+    def stop(_signum: int, _frame: object) -> None:
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGSTOP)
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+    def resume(_signum: int, _frame: object) -> None:
+        if child is not None and child.poll() is None:
+            child.send_signal(signal.SIGCONT)
+
+    handlers = [(s, forward) for s in _FORWARDED]
+    handlers += [(signal.SIGTSTP, stop), (signal.SIGCONT, resume)]
+    if threading.current_thread() is not threading.main_thread():
+        handlers = []  # only the main thread may set handlers: the signals keep their defaults
+    previous = {s: signal.signal(s, h) for s, h in handlers}
+    try:
+        # Its own group, in this session (not a new one: a new session's group is orphaned and
+        # SIGTSTP would not stop it). exec resets the handlers above to the default in the child.
+        if sys.version_info >= (3, 11):
+            child = subprocess.Popen(argv, executable=argv[0], process_group=0)
+        else:  # pragma: no cover (Python 3.9 and 3.10)
+            child = subprocess.Popen(argv, executable=argv[0], preexec_fn=os.setpgrp)
+        for signum in pending:
+            child.send_signal(signum)
+        return child.wait()
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def _run_with_report(args: Sequence[str], report: str) -> int:
     """Run ``geodes run ... --report FILE``: the C++ run, then the report of what it wrote.
 
     The run is a child process, so it keeps its progress bar, its Ctrl-C handling and its exit
-    code. An interrupted run still gets the report of what it measured, marked incomplete; the
-    exit code stays 1.
+    code; SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it (:func:`_run_child`).
+    An interrupted run still gets the report of what it measured, marked incomplete; the exit
+    code stays 1. A second signal ends the run at once, and this process dies of it too.
     """
     from geodes.output import OutputError, check_output_path
 
@@ -121,14 +178,7 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
             typed = shlex.join(["geodes", "run", *args, "--report", report])
             argv += ["--out", out]
         before = os.stat(out).st_mtime_ns if os.path.exists(out) else None
-        child = subprocess.Popen([path, "run", *argv], executable=path)
-        # Ctrl-C reaches the child too (same process group): it stops cleanly and writes what it
-        # measured; this process waits for it instead of dying first.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            code = child.wait()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        code = _run_child([path, "run", *argv])
         if code < 0:  # the child died of a signal: so does this process, the same way
             signal.signal(-code, signal.SIG_DFL)
             os.kill(os.getpid(), -code)

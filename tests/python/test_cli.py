@@ -207,6 +207,103 @@ def test_ctrl_c_during_run_with_report_reports_what_was_measured(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
+def _signal_mask(pid, field):
+    """A signal set of process ``pid`` from /proc (SigCgt: caught, ShdPnd: pending)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1], 16)
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def _catches(pid, *signals):
+    """Whether process ``pid`` has a handler installed for every one of ``signals``."""
+    return all(_signal_mask(pid, "SigCgt") >> (s - 1) & 1 for s in signals)
+
+
+def _wait_until(condition, what, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not {what} within {seconds} s"
+        time.sleep(0.01)
+
+
+def _state(pid):
+    """The state letter of process ``pid`` (R running, S sleeping, T stopped, ...)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("State:"):
+            return line.split()[1]
+    raise AssertionError(f"no State in /proc/{pid}/status")
+
+
+def _pending(pid, signum):
+    """Whether ``signum`` is pending for process ``pid`` (sent, not yet delivered)."""
+    try:
+        return bool(_signal_mask(pid, "ShdPnd") >> (signum - 1) & 1)
+    except FileNotFoundError:  # it died of the signal and was reaped
+        return False
+
+
+def _start_run_with_report(tmp_path):
+    """Start ``geodes run --report r.html`` (a long run) in a session of its own; return the
+    command's process and its C++ run's pid once the run has its SIGINT and SIGTERM handlers
+    (app/src/interrupt.cpp), that is once the run has started."""
+    command = subprocess.Popen(
+        [GEODES, "run", "--quiet", "--set", "duration=10h", "--report", "r.html"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    target = os.path.realpath(binary())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        kids = Path(f"/proc/{command.pid}/task/{command.pid}/children").read_text().split()
+        runs = [int(k) for k in kids if os.path.realpath(f"/proc/{k}/exe") == target]
+        if runs and _catches(runs[0], signal.SIGINT, signal.SIGTERM):
+            return command, runs[0]
+        time.sleep(0.02)
+    command.kill()
+    raise AssertionError("the run did not start within 60 s")
+
+
+@pytest.mark.parametrize("to_group", [False, True], ids=["to_the_command", "to_its_group"])
+def test_sigterm_to_run_with_report_is_passed_on_once_and_reports_what_was_measured(
+    tmp_path, to_group
+):
+    # `kill PID` or `timeout` signal the Python command alone; systemd or a batch scheduler
+    # signal its whole group: either way the run gets SIGTERM once, stops and writes.
+    command, run = _start_run_with_report(tmp_path)
+    assert os.getpgid(run) != os.getpgid(command.pid), "the run has a process group of its own"
+    if to_group:
+        os.killpg(command.pid, signal.SIGTERM)
+    else:
+        command.send_signal(signal.SIGTERM)
+    _, err = command.communicate(timeout=180)
+    assert command.returncode == 1, err
+    assert "interrupted (SIGTERM): the results are incomplete" in err
+    text = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "Incomplete run." in text
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_a_second_sigterm_to_run_with_report_ends_the_run_and_the_command_at_once(tmp_path):
+    command, run = _start_run_with_report(tmp_path)
+    # The run is held (SIGSTOP) while each forwarded SIGTERM arrives, so that the two are
+    # delivered one after the other, and the second before the run could finish writing.
+    for _ in range(2):
+        os.kill(run, signal.SIGSTOP)
+        _wait_until(lambda: _state(run) == "T", "stopped")  # else SIGTERM may come first
+        command.send_signal(signal.SIGTERM)
+        _wait_until(lambda: _pending(run, signal.SIGTERM), "passed on to the run")
+        os.kill(run, signal.SIGCONT)
+        _wait_until(lambda: not _pending(run, signal.SIGTERM), "delivered")
+    _, err = command.communicate(timeout=60)
+    # The run died of the second signal, and the command the same way, writing nothing.
+    assert command.returncode == -signal.SIGTERM, err
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("command", ["report", "compare"])
 def test_the_cpp_program_alone_points_to_the_installed_command(command):
     r = subprocess.run([binary(), command], text=True, capture_output=True)
