@@ -10,6 +10,7 @@ import itertools
 import json
 import os
 import threading
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,11 @@ def _flatten(d: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+def _point_columns(point: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a grid point as table cells: lists and dicts as their JSON text."""
+    return {k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in point.items()}
+
+
 def run_point(
     text: str,
     origin: str,
@@ -68,9 +74,7 @@ def run_point(
     core = _core.run_scenario(
         text, origin, list(overrides) + extra, seed, RunProgress("", False, stop)
     )
-    row: dict[str, Any] = {
-        k: (json.dumps(v) if isinstance(v, (list, dict)) else v) for k, v in point.items()
-    }
+    row = _point_columns(point)
     row["seed"] = seed
     row.update(_flatten(json.loads(core.summary_json(False))))
     return row
@@ -83,6 +87,7 @@ def execute(
     workers: int | None = None,
     progress: bool | None = None,
     label: str = "runs",
+    on_lost: Callable[[tuple[Any, ...], str], Any] | None = None,
 ) -> list[Any]:
     """Call ``task(*args)`` for every ``args`` in ``tasks``; return the results in task order.
 
@@ -92,6 +97,12 @@ def execute(
     when the caller is interrupted, so that running runs end at their next progress call. A bar
     counts finished runs (``progress``: see :func:`geodes.progress.enabled`). Ctrl-C raises
     :class:`geodes.Interrupted` once the runs in flight have stopped.
+
+    A Dask worker that dies while running a task (shut down, killed, out of memory) does not end
+    the call: Dask runs the task again on another worker, and only a task whose workers all died
+    (``distributed.KilledWorker``, after ``distributed.scheduler.allowed-failures`` deaths) is
+    lost. With ``on_lost``, such a task's result is ``on_lost(args, reason)`` and the others go
+    on; without it, KilledWorker is raised. Any other exception of a task is raised.
     """
     from geodes.errors import Interrupted
     from geodes.progress import TaskProgress, enabled
@@ -104,11 +115,16 @@ def execute(
             from dask import distributed
 
             futures = [client.submit(task, *args, pure=True) for args in tasks]
+            args_of = {f.key: args for f, args in zip(futures, tasks)}
+            outcome: dict[Any, Any] = {}  # by key: equal tasks (pure=True) share one future
             try:
-                for _ in distributed.as_completed(futures):
+                for future in distributed.as_completed(futures):
+                    outcome[future.key] = _outcome(
+                        future, args_of[future.key], on_lost, distributed.KilledWorker
+                    )
                     done += 1
                     bar.step()
-                results = client.gather(futures)
+                results = [outcome[f.key] for f in futures]
             except BaseException:
                 client.cancel(futures)
                 raise
@@ -134,6 +150,21 @@ def execute(
     return results
 
 
+def _outcome(
+    future: Any,
+    args: tuple[Any, ...],
+    on_lost: Callable[[tuple[Any, ...], str], Any] | None,
+    killed: type,
+) -> Any:
+    """Return the result of a finished Dask ``future``, or ``on_lost`` if its workers died."""
+    if future.status == "error" and on_lost is not None:
+        error = future.exception()
+        if isinstance(error, killed):
+            reason = f"every Dask worker that ran it died ({type(error).__name__}: {error})"
+            return on_lost(args, reason)
+    return future.result()  # raises the task's exception
+
+
 def sweep(
     scenario: ScenarioSource,
     grid: Mapping[str, Sequence[Any]] | None = None,
@@ -152,6 +183,15 @@ def sweep(
     Every point is validated before anything runs (ScenarioError names the bad one). A bar counts
     the finished runs (``progress``, default: on a terminal or in a notebook); Ctrl-C stops the
     runs in flight and raises :class:`geodes.Interrupted`.
+
+    On a Dask cluster, a worker shut down or killed while it runs a task (retired, out of memory,
+    its machine gone) does not break the sweep. Dask runs that task again on another worker, and
+    since a run depends only on (scenario, point, seed) its row is the same as if nothing had
+    happened. A run whose every worker died (``distributed.KilledWorker``: more deaths than
+    the ``distributed.scheduler.allowed-failures`` setting, 3 by default) is a failed row: the
+    table then has a ``failed`` column after ``seed``, with the reason on that row (NaN on the
+    others), and that row's figures are NaN (so integer columns become floats); the other runs
+    complete, and a RuntimeWarning says how many failed. Any other error of a run is raised.
     """
     import pandas as pd
 
@@ -165,11 +205,38 @@ def sweep(
     args = (base.source_text, base.origin, list(base.overrides))
     tasks = [(i, p, s) for i, p in enumerate(points) for s in seeds]
     rows = execute(
-        run_point, [(*args, p, s) for _, p, s in tasks], client, workers, progress, "sweep runs"
+        run_point,
+        [(*args, p, s) for _, p, s in tasks],
+        client,
+        workers,
+        progress,
+        "sweep runs",
+        on_lost=lambda task, reason: _failed_row(task[3], task[4], reason),
     )
     for (i, _, _), row in zip(tasks, rows):
         row["point"] = i
+    failed = [row for row in rows if "failed" in row]
+    for row in rows:
+        row.setdefault("failed", None)
     frame = pd.DataFrame(rows)
     frame = frame.sort_values(["point", "seed"], kind="stable").reset_index(drop=True)
     first = ["point", *list(grid or {}), "seed"]
+    if failed:
+        first.append("failed")
+        warnings.warn(
+            f"{len(failed)} of {len(rows)} sweep runs failed (their rows have a reason in "
+            f"'failed' and no figures): {failed[0]['failed']}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    else:
+        frame = frame.drop(columns="failed")
     return frame[first + [c for c in frame.columns if c not in first]]
+
+
+def _failed_row(point: Mapping[str, Any], seed: int, reason: str) -> dict[str, Any]:
+    """Return the row of a lost run: its point and seed, why it failed, and no figures."""
+    row = _point_columns(point)
+    row["seed"] = seed
+    row["failed"] = reason
+    return row
