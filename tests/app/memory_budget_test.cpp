@@ -55,5 +55,33 @@ TEST(MemoryBudget, AScenarioWithinTheBudgetIsNotRefusedAndOneBeyondItIs) {
   }
 }
 
+TEST(MemoryBudget, TheRefusalNamesTheKeysThatDriveTheEstimateAndOnlyThose) {
+  // A billion preloaded users: their rows and ids are the estimate, whatever the rate.
+  const LoadedScenario users =
+      load_scenario_text(std::string(default_scenario_text()), "<default>",
+                         {"workload.users.initial=1G", "workload.users.max=1G"});
+  try {
+    refuse_if_too_large(users, MemoryBudget{1e9, "a test's budget"});
+    ADD_FAILURE() << "a billion users fit in 1 GB";
+  } catch (const ScenarioError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("(driven by workload.users.initial=1G)"), std::string::npos) << m;
+    EXPECT_EQ(m.find("workload.rate"), std::string::npos) << m;
+    EXPECT_EQ(e.diagnostics().at(0).key_path, "workload.users.initial") << m;
+  }
+  // A nanosecond series interval: the time series are, and the users are not named.
+  const LoadedScenario series = load_scenario_text(std::string(default_scenario_text()),
+                                                   "<default>", {"metrics.series_interval=1ns"});
+  try {
+    refuse_if_too_large(series, MemoryBudget{1e9, "a test's budget"});
+    ADD_FAILURE() << "a 1 ns series fits in 1 GB";
+  } catch (const ScenarioError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("(driven by metrics.series_interval=1ns"), std::string::npos) << m;
+    EXPECT_EQ(m.find("workload.users"), std::string::npos) << m;
+    EXPECT_EQ(e.diagnostics().at(0).key_path, "metrics.series_interval") << m;
+  }
+}
+
 }  // namespace
 }  // namespace geodes::app

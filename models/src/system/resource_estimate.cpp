@@ -100,6 +100,45 @@ std::string count_text(double n) {
 
 std::string rate_text(double per_s) { return count_text(per_s) + "/s"; }
 
+// The scenario keys behind one item, each group with the amount of the item it accounts for.
+// Only the groups that weigh (a tenth of the item or more) are named, the heaviest first, so that
+// a refusal points at what to change: workload.users.initial for a billion preloaded users, not
+// workload.rate, which only adds the rows the run writes.
+class Drivers {
+ public:
+  void add(std::string keys, double amount) {
+    if (amount > 0 && std::isfinite(amount)) terms_.emplace_back(std::move(keys), amount);
+  }
+
+  /// The keys of the dominant groups ("a=1, b=2"), each key once; `otherwise` when none weighs.
+  [[nodiscard]] std::string text(const std::string& otherwise) const {
+    double total = 0;
+    for (const auto& t : terms_) total += t.second;
+    std::vector<std::pair<std::string, double>> sorted = terms_;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<std::string> keys;
+    for (const auto& [group, amount] : sorted) {
+      if (amount < total / 10) break;
+      std::size_t from = 0;
+      while (from < group.size()) {
+        std::size_t to = group.find(", ", from);
+        if (to == std::string::npos) to = group.size();
+        std::string key = group.substr(from, to - from);
+        if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+        from = to + 2;
+      }
+    }
+    if (keys.empty()) return otherwise;
+    std::string out;
+    for (const std::string& k : keys) out += (out.empty() ? "" : ", ") + k;
+    return out;
+  }
+
+ private:
+  std::vector<std::pair<std::string, double>> terms_;
+};
+
 double seconds(sim::Duration d) { return static_cast<double>(d.ns()) / 1e9; }
 
 // What the workload does to each data class, per second and in total.
@@ -108,6 +147,13 @@ struct ClassLoad {
   double keys = 0;          // distinct keys that will exist (rows per DC holding them all)
   double written_keys = 0;  // keys the workload writes (truth log, oplog)
   bool preloaded = false;
+  // Where `keys` comes from (they add up to it): preloaded users, registrations, per-user keys
+  // written by other businesses (instead of the first two when more), fixed and per-DC keys.
+  double preload_keys = 0;
+  double created_keys = 0;
+  double touched_keys = 0;
+  double fixed_keys = 0;
+  bool touched_by_users = false;  // touched_keys is every user, not the ops writing them
 };
 
 class Estimator {
@@ -141,6 +187,27 @@ class Estimator {
     return "workload.users.initial=" + count_text(static_cast<double>(s_.workload.users.initial)) +
            ", workload.users.max=" + count_text(static_cast<double>(s_.workload.users.max));
   }
+  [[nodiscard]] std::string initial_keys() const {
+    return "workload.users.initial=" + count_text(static_cast<double>(s_.workload.users.initial));
+  }
+  // What bounds the registrations: users.max when the run would register more than it allows,
+  // the rate and duration otherwise.
+  [[nodiscard]] std::string registration_keys() const {
+    return registrations_capped_
+               ? "workload.users.max=" + count_text(static_cast<double>(s_.workload.users.max))
+               : load_keys();
+  }
+  // What bounds the per-user keys other businesses write: every user, or the ops writing them.
+  [[nodiscard]] std::string touched_keys(const ClassLoad& l) const {
+    return l.touched_by_users ? user_count_keys() : load_keys();
+  }
+  // What the number of users comes from: the initial ones, the registrations, or both.
+  [[nodiscard]] std::string user_count_keys() const {
+    Drivers d;
+    d.add(initial_keys(), static_cast<double>(s_.workload.users.initial));
+    d.add(registration_keys(), registrations_);
+    return d.text(users_keys());
+  }
   [[nodiscard]] std::string load_keys() const {
     return "workload.rate" +
            (s_.workload.total_rate_per_s > 0 ? "=" + rate_text(s_.workload.total_rate_per_s)
@@ -172,6 +239,7 @@ class Estimator {
     }
     const double initial = static_cast<double>(w.users.initial);
     const double max = static_cast<double>(w.users.max);
+    registrations_capped_ = registrations_ > std::max(0.0, max - initial);
     registrations_ = std::min(registrations_, std::max(0.0, max - initial));
     users_ = initial + registrations_;
     e_.events += kEventsPerOp * total_ops_;
@@ -228,12 +296,21 @@ class Estimator {
       const double touched = std::min(users_, account_writes[c]);
       l.keys = std::max(preload + created, touched) + fixed_keys[c];
       l.written_keys = std::min(l.keys, std::max(created, touched) + fixed_keys[c]);
+      if (touched > preload + created) {
+        l.touched_keys = touched;
+      } else {
+        l.preload_keys = preload;
+        l.created_keys = created;
+      }
+      l.fixed_keys = fixed_keys[c];
+      l.touched_by_users = users_ < account_writes[c];
     }
   }
 
   void rows_and_users() {
     double rows = 0;
     std::size_t stores = 0;
+    Drivers drivers;
     for (std::size_t c = 0; c < load_.size(); ++c) {
       const ClassLoad& l = load_[c];
       // Synced and preloaded classes end up with every key in every DC; others hold what was
@@ -242,9 +319,13 @@ class Estimator {
       const double copies = everywhere ? dcs_ : std::min(dcs_, 2.0);
       rows += l.keys * copies;
       if (l.keys > 0) stores += static_cast<std::size_t>(copies);
+      drivers.add(initial_keys(), l.preload_keys * copies);
+      drivers.add(registration_keys(), l.created_keys * copies);
+      drivers.add(touched_keys(l), l.touched_keys * copies);
+      drivers.add("workload.businesses (fixed and per-DC keys)", l.fixed_keys * copies);
     }
     add("rows", count_text(rows) + " rows in " + std::to_string(stores) + " stores",
-        users_keys() + ", " + load_keys(), rows * kBytesPerRow);
+        drivers.text(users_keys() + ", " + load_keys()), rows * kBytesPerRow);
     double ids = 0;
     for (const DataClassSpec& d : s_.data) {
       if (d.id_strategy) ids += users_;  // each user's account id, or each registration's
@@ -252,30 +333,45 @@ class Estimator {
     add("users",
         count_text(users_) + " users (" + count_text(registrations_) + " registered in the run)" +
             (ids > 0 ? ", " + count_text(ids) + " ids" : std::string()),
-        users_keys(), users_ * kBytesPerUser + ids * kBytesPerId);
+        user_count_keys(), users_ * kBytesPerUser + ids * kBytesPerId);
   }
 
   void truth_and_oplog() {
     double keys = 0;
     double versions = 0;
+    Drivers drivers;
     for (std::size_t c = 0; c < load_.size(); ++c) {
       keys += load_[c].written_keys;
+      drivers.add(written_keys(load_[c]), load_[c].written_keys * kBytesPerTruthKey);
       const sim::Duration bound = s_.data[c].bound;
       if (bound != sim::Duration::max()) {
-        versions += load_[c].writes_per_s * std::min(seconds(bound), span_s_);
+        const double kept = load_[c].writes_per_s * std::min(seconds(bound), span_s_);
+        versions += kept;
+        drivers.add(load_keys() + ", data.<class>.bound", kept * kBytesPerTruthVersion);
       }
     }
     add("truth log", count_text(keys) + " keys written, " + count_text(versions) + " versions kept",
-        load_keys() + ", data.<class>.bound",
+        drivers.text(load_keys() + ", data.<class>.bound"),
         keys * kBytesPerTruthKey + versions * kBytesPerTruthVersion);
     double logged = 0;
+    Drivers oplog_drivers;
     for (const OplogSpec& o : s_.exceptions.oplogs) {
-      if (o.data_class.value < load_.size()) logged += load_[o.data_class.value].written_keys;
+      if (o.data_class.value < load_.size()) {
+        const ClassLoad& l = load_[o.data_class.value];
+        logged += l.written_keys;
+        oplog_drivers.add("exceptions.oplog, " + written_keys(l), l.written_keys);
+      }
     }
     if (logged > 0) {
-      add("oplog", count_text(logged) + " keys logged", "exceptions.oplog, " + load_keys(),
-          logged * kBytesPerOplogKey);
+      add("oplog", count_text(logged) + " keys logged",
+          oplog_drivers.text("exceptions.oplog, " + load_keys()), logged * kBytesPerOplogKey);
     }
+  }
+
+  // What the keys a class's workload writes come from: registrations, or the ops writing per-user
+  // keys (bounded by the users).
+  [[nodiscard]] std::string written_keys(const ClassLoad& l) const {
+    return l.created_keys >= l.touched_keys ? registration_keys() : touched_keys(l);
   }
 
   // The longest time a fault keeps the path (or the ends) of a channel instance from `src` to
@@ -424,9 +520,12 @@ class Estimator {
       fault_s += seconds(s_.workload.gslb.detection_delay);
     }
     const double rate = duration_s_ > 0 ? total_ops_ / duration_s_ : 0;
-    const double hurt = std::min(users_, rate * std::min(fault_s, duration_s_));
+    const double during = rate * std::min(fault_s, duration_s_);
+    const double hurt = std::min(users_, during);
     if (hurt > 0) {
-      add("compensation", count_text(hurt) + " users hurt during faults", "faults, " + load_keys(),
+      // Every user when the faults last long enough to hurt them all; the ops during faults else.
+      add("compensation", count_text(hurt) + " users hurt during faults",
+          "faults, " + (users_ < during ? user_count_keys() : load_keys()),
           hurt * kBytesPerHurtUser);
     }
   }
@@ -477,6 +576,7 @@ class Estimator {
   std::vector<double> ops_;  // per business, over the run
   double total_ops_ = 0;
   double registrations_ = 0;
+  bool registrations_capped_ = false;  // the run would register more than users.max allows
   double users_ = 0;
   std::vector<ClassLoad> load_;
   std::size_t instances_ = 0;  // channel instances (MySQL ones shared by classes counted once)

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "geodes/models/system/system.hpp"
@@ -174,6 +175,41 @@ TEST(ResourceEstimate, HugeInputsGiveFiniteEstimatesNamingTheirKeys) {
   // Estimating is instant whatever the size.
   s.run.duration = sim::Duration::max() / 4;
   EXPECT_TRUE(std::isfinite(estimate_resources(s).peak_bytes));
+}
+
+const ResourceItem& item(const ResourceEstimate& e, const std::string& what) {
+  for (const ResourceItem& i : e.items) {
+    if (i.what == what) return i;
+  }
+  throw std::out_of_range("no item " + what);
+}
+
+TEST(ResourceEstimate, PreloadedUsersAreNamedAsWhatDrivesTheRowsNotTheRate) {
+  ScenarioSpec s = two_cities().spec;
+  s.workload.users.initial = 1'000'000'000;
+  s.workload.users.max = 1'000'000'000;
+  const ResourceEstimate e = estimate_resources(s);
+  EXPECT_EQ(e.largest()[0].what, "rows");
+  EXPECT_EQ(item(e, "rows").keys, "workload.users.initial=1G");
+  EXPECT_EQ(item(e, "users").keys, "workload.users.initial=1G");
+}
+
+TEST(ResourceEstimate, RegistrationsAreNamedByTheRateAndDurationOrByUsersMaxWhenItCapsThem) {
+  ScenarioSpec s = two_cities(10'000).spec;
+  s.workload.users.initial = 0;
+  s.workload.users.max = 1'000'000'000;
+  s.workload.businesses[0].share = 0.5;  // register: 5k/s for 10 h = 180M users
+  s.workload.businesses[1].share = 0.5;
+  s.workload.businesses[2].share = 0;
+  s.run.duration = sim::Duration(36'000'000'000'000);
+  ResourceEstimate e = estimate_resources(s);
+  EXPECT_EQ(item(e, "rows").keys, "workload.rate=10000/s, duration=10h00m00s");
+  EXPECT_EQ(item(e, "users").keys, "workload.rate=10000/s, duration=10h00m00s");
+  // With room for only 50M users, users.max is what bounds the registrations.
+  s.workload.users.max = 50'000'000;
+  e = estimate_resources(s);
+  EXPECT_EQ(item(e, "rows").keys, "workload.users.max=50M");
+  EXPECT_EQ(item(e, "users").keys, "workload.users.max=50M");
 }
 
 TEST(ResourceEstimate, TheItemsAddUpAndTheLargestComeFirst) {

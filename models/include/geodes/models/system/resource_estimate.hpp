@@ -51,7 +51,9 @@ struct ResourceItem {
   std::string what;
   /// How much of it: "4 stores x 100k rows", "26 series x 1.02k intervals".
   std::string detail;
-  /// The scenario keys that drive it, with their values: "workload.users.initial=100k".
+  /// The scenario keys that drive it, with their values: "workload.users.initial=100k". Only the
+  /// dominant terms are named (those making a tenth of the item or more, the heaviest first):
+  /// preloaded users name workload.users.initial, not workload.rate.
   std::string keys;
   double bytes = 0;
 };
