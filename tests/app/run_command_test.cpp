@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -26,6 +27,7 @@
 #include "geodes/app/run_scenario.hpp"
 #include "geodes/app/scenario_loader.hpp"
 #include "geodes/app/summary_json.hpp"
+#include "geodes/models/system/resource_estimate.hpp"
 #include "sample_results.hpp"
 
 namespace geodes::app {
@@ -281,38 +283,85 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-// Runs `args` in a child process under an address-space limit of `limit` bytes (ulimit -v), so
-// that memory runs out for real; returns the exit code and what it wrote to stderr.
-Cli cli_under_address_limit(const std::vector<std::string>& args, rlim_t limit,
-                            const std::string& err_file) {
+// The process's address space, bytes, from /proc/self/status: "VmSize" (now) or "VmPeak".
+double address_space(const std::string& field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024;
+  }
+  return 0;
+}
+
+struct ChildRun {
+  Cli cli;
+  double before = 0;  // address space when the run started
+  double peak = 0;    // at its peak (VmPeak; the test process before the fork maps far less)
+};
+
+// Runs `args` in a child process, so that what the run maps is its own, and when `extra` is
+// given under an address-space limit (ulimit -v) of `extra` bytes beyond what the child maps when
+// the run starts: memory then runs out for real at a point set by the scenario, not by how much
+// memory the machine has free. Returns the exit code, stderr and the child's address space.
+ChildRun cli_in_child(const std::vector<std::string>& args, std::optional<double> extra,
+                      const std::string& err_file) {
   const pid_t child = ::fork();
   if (child == 0) {
-    const rlimit l{limit, limit};
-    ::setrlimit(RLIMIT_AS, &l);
+    const double before = address_space("VmSize");
+    if (extra) {
+      const auto limit = static_cast<rlim_t>(before + *extra);
+      const rlimit l{limit, limit};
+      ::setrlimit(RLIMIT_AS, &l);
+    }
     std::ostringstream out;
     std::ostringstream err;
     const int code = run_cli(args, out, err);
     std::ofstream(err_file) << err.str();
+    std::ofstream(err_file + ".vm") << std::fixed << before << " " << address_space("VmPeak");
     ::_exit(code);
   }
   int status = 0;
   ::waitpid(child, &status, 0);
-  Cli r;
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.err = slurp(err_file);
+  ChildRun r;
+  r.cli.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.cli.err = slurp(err_file);
+  std::istringstream(slurp(err_file + ".vm")) >> r.before >> r.peak;
   return r;
 }
+
+// The estimated bytes of the time series of the built-in scenario with `overrides`
+// (models/src/system/resource_estimate.cpp); run_scenario reserves a third of them, plus 64 MiB,
+// for collecting the results after memory ran out.
+double series_bytes(const std::vector<std::string>& overrides) {
+  const LoadedScenario s =
+      load_scenario_text(std::string(default_scenario_text()), "<built-in>", overrides);
+  for (const models::ResourceItem& i : models::estimate_resources(s.spec).items) {
+    if (i.what == "time series") return i.bytes;
+  }
+  return 0;
+}
+
+constexpr double kReserveBytes = 64.0 * 1024 * 1024;
 
 TEST(RunCommand, MemoryRunningOutDuringARunWritesWhatWasMeasuredMarkedIncompleteAndExitsOne) {
   if (kSanitized) GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space";
   ScratchDir dir("run_oom");
   const std::string json = dir.file("s.json");
-  // 1 ms series intervals over 17 minutes: about 2.4 GB estimated (under the machine's memory),
-  // but 2.5 GB of address space (the tables reserved up front and the results' reserve count in
-  // it) lets it get only part of the way (a quarter, in the CLI).
-  const Cli r = cli_under_address_limit(
-      {"run", "--quiet", "--set", "metrics.series_interval=1ms", "--json", json}, 2'500'000'000,
-      ScratchDir("run_oom_err").file("err"));
+  // 10 ms series intervals over 17 minutes: about 300 MiB of series, which grow with simulated
+  // time. The address-space limit is what the run with 1 s intervals maps (measured: the system,
+  // its tables reserved up front, the 64 MiB reserve), plus the reserve's third of the series,
+  // plus a quarter of the series: memory runs out during the run, whatever the machine has free
+  // (the limit is on address space; the run touches only about a quarter of the series).
+  const std::vector<std::string> overrides = {"metrics.series_interval=10ms"};
+  const double series = series_bytes(overrides);
+  ASSERT_GT(series, 128.0 * 1024 * 1024);
+  ScratchDir scratch("run_oom_err");
+  const ChildRun base = cli_in_child({"run", "--quiet"}, std::nullopt, scratch.file("base"));
+  ASSERT_EQ(base.cli.code, kExitOk) << base.cli.err;
+  const double extra = (base.peak - base.before) + series / 3 + series / 4;
+  const Cli r = cli_in_child({"run", "--quiet", "--set", overrides[0], "--json", json}, extra,
+                             scratch.file("limited"))
+                    .cli;
   EXPECT_EQ(r.code, kExitFailure) << r.err;
   EXPECT_NE(r.err.find("geodes: out of memory while running the simulation, at "),
             std::string::npos)
@@ -331,9 +380,15 @@ TEST(RunCommand, MemoryRunningOutWhileBuildingTheSystemSaysSoAndExitsOne) {
   if (kSanitized) GTEST_SKIP() << "AddressSanitizer reserves terabytes of address space";
   ScratchDir dir("run_oom_build");
   const std::string json = dir.file("s.json");
-  const Cli r = cli_under_address_limit({"run", "--quiet", "--set", "workload.users.initial=4M",
-                                         "--set", "workload.users.max=4M", "--json", json},
-                                        1'000'000'000, ScratchDir("run_oom_build_err").file("err"));
+  // A million users. The limit leaves room for the results' reserve and 32 MiB more, far less
+  // than the system's tables and rows (hundreds of MiB of address space): the build cannot
+  // finish, whatever the machine has free.
+  const std::vector<std::string> overrides = {"workload.users.initial=1M", "workload.users.max=1M"};
+  const double extra = kReserveBytes + series_bytes(overrides) / 3 + 32.0 * 1024 * 1024;
+  const Cli r =
+      cli_in_child({"run", "--quiet", "--set", overrides[0], "--set", overrides[1], "--json", json},
+                   extra, ScratchDir("run_oom_build_err").file("err"))
+          .cli;
   EXPECT_EQ(r.code, kExitFailure) << r.err;
   EXPECT_EQ(r.err.rfind("geodes: out of memory while building the system", 0), 0u) << r.err;
   EXPECT_EQ(r.err.find("std::"), std::string::npos) << r.err;

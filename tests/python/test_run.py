@@ -179,16 +179,42 @@ def test_a_run_too_large_for_the_memory_available_raises_scenario_error_at_once(
     assert time.monotonic() - started < 20  # refused before anything was built
 
 
+_ADDRESS_SPACE = (
+    "def address_space(field):\n"
+    "    for line in open('/proc/self/status'):\n"
+    "        if line.startswith(field + ':'):\n"
+    "            return int(line.split()[1]) * 1024\n"
+)
+
+
 def test_memory_running_out_during_a_run_raises_simulation_error_with_the_partial_results():
-    # In a child under a 3 GB address-space limit: 1 ms series intervals need more.
-    code = (
+    # In a child under an address-space limit sized from the scenario, not from the machine's
+    # free memory: what a run with 1 s series intervals maps (measured in a first child: the
+    # system, its tables reserved up front, the results' reserve), plus the reserve's third of
+    # the 10 ms series (estimated), plus a quarter of them. Only that quarter is touched.
+    overrides = {"metrics.series_interval": "10ms"}
+    items = geodes.load_scenario(overrides=overrides).check()["resources"]["items"]
+    series = next(i["bytes"] for i in items if i["what"] == "time series")
+    assert series > 128 * 2**20
+    measure = _ADDRESS_SPACE + (
+        "import geodes\n"
+        "before = address_space('VmSize')\n"
+        "geodes.run(progress=False)\n"
+        "print(address_space('VmPeak') - before)\n"
+    )
+    p = subprocess.run([sys.executable, "-c", measure], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    extra = int(p.stdout) + series // 3 + series // 4
+    code = _ADDRESS_SPACE + (
         "import resource, geodes\n"
-        "resource.setrlimit(resource.RLIMIT_AS, (3_000_000_000, 3_000_000_000))\n"
+        f"limit = address_space('VmSize') + {int(extra)}\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
         "try:\n"
-        "    geodes.run(overrides={'metrics.series_interval': '1ms'}, progress=False)\n"
+        f"    geodes.run(overrides={overrides!r}, progress=False)\n"
         "except geodes.SimulationError as e:\n"
         "    assert isinstance(e, MemoryError)\n"
         "    assert e.results is not None and not e.results.complete\n"
+        "    assert 0 < e.results.summary['sim_time_s'] < e.results.scenario.duration_s\n"
         "    print('SimulationError:', e)\n"
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
