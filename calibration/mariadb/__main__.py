@@ -34,6 +34,7 @@ SMOKE = Plan(
     fallback=False,
     cut=False,
     predict_s=120.0,
+    loaded_drain_backlog=0,
 )
 
 
@@ -57,6 +58,16 @@ def run(args: argparse.Namespace) -> dict:
         plan.run_s = args.run_s
     if args.loads:
         plan.loads = plan.parallel_loads = tuple(float(x) for x in args.loads.split(","))
+    if args.skip:
+        skip = set(args.skip.split(","))
+        unknown = skip - {"single", "parallel", "semi_sync", "fallback", "cut"}
+        if unknown:
+            raise SystemExit(f"calibrate-mysql: --skip: unknown experiment(s) {sorted(unknown)}")
+        plan.loads = () if "single" in skip else plan.loads
+        plan.parallel_loads = () if "parallel" in skip else plan.parallel_loads
+        plan.semi_sync_s = 0.0 if "semi_sync" in skip else plan.semi_sync_s
+        plan.fallback = plan.fallback and "fallback" not in skip
+        plan.cut = plan.cut and "cut" not in skip
     la_start = wait_quiet(args.quiet_load, args.max_wait_s, log) if args.quiet_load else loadavg()
     results: dict = {
         "mariadb": server_version(),
@@ -100,6 +111,10 @@ def run(args: argparse.Namespace) -> dict:
             log("measuring the proxy's own delay")
             results["proxy"] = h.proxy_delay(plan.pings)
             log(f"  adds {results['proxy']['added_one_way_ms']['mean']:.3f} ms one way")
+            log("fsync in the replica's datadir, its CPU idle and busy")
+            results["disk"] = h.disk_probe()
+            d = results["disk"]
+            log(f"  {d['cpu_idle']['mean_ms']:.2f} ms idle, {d['cpu_busy']['mean_ms']:.2f} ms busy")
             log("measuring the applier's service time (drain)")
             results["service_time"] = h.service_time()
             st = results["service_time"]
@@ -109,7 +124,7 @@ def run(args: argparse.Namespace) -> dict:
                 cluster.configure_replica(parallel_threads=4, semi_sync=False)
                 results["parallel"] = [h.poisson(f, 4) for f in plan.parallel_loads]
                 cluster.configure_replica(parallel_threads=0, semi_sync=False)
-            if len(plan.loads) and plan.loads[0] == 0.2 and not args.smoke:
+            if len(plan.loads) and plan.loads[0] == 0.2 and plan.semi_sync_s and not args.smoke:
                 log("semi-sync commit latency")
                 base = results["single"][0]["driver"]["commit_from_due_ms_mean"]
                 results["semi_sync"] = h.semi_sync(0.2, base)
@@ -144,6 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         help="wait until the 1-minute load average is below this before starting",
     )
     p.add_argument("--max-wait-s", type=float, default=1800.0)
+    p.add_argument(
+        "--skip",
+        default=None,
+        help="experiments not to run, comma-separated: single,parallel,semi_sync,fallback,cut",
+    )
     args = p.parse_args(argv)
     try:
         find_mariadb()

@@ -81,6 +81,24 @@ def busy_service_times(src_s: np.ndarray, dst_s: np.ndarray, fixed_max_s: float)
     return (d[1:] - d[:-1])[waited]
 
 
+def backlog_service_times(
+    src_s: np.ndarray, dst_s: np.ndarray, start_s: float, fixed_max_s: float
+) -> tuple[np.ndarray, float]:
+    """Service times (s) of an applier draining a backlog from `start_s` while writes arrive.
+
+    The backlog is gone at the first write applied after `start_s` whose lag is under
+    `fixed_max_s` (it did not wait); returns the `busy_service_times` of the writes applied in
+    (start_s, that moment] and the moment itself (the last apply if the backlog never cleared).
+    """
+    order = np.argsort(dst_s, kind="stable")
+    src, dst = np.asarray(src_s)[order], np.asarray(dst_s)[order]
+    after = dst > start_s
+    fresh = after & (dst - src < fixed_max_s)
+    end = float(dst[np.argmax(fresh)]) if fresh.any() else float(dst[-1])
+    window = after & (dst <= end)
+    return busy_service_times(src[window], dst[window], fixed_max_s), end
+
+
 def catch_up(
     dst_s: np.ndarray, lag_s: np.ndarray, after_s: float, threshold_s: float
 ) -> float | None:

@@ -8,6 +8,7 @@ proxy's event log); they are never mixed without the offset measured between the
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import socket
 import threading
@@ -18,6 +19,7 @@ import numpy as np
 
 from calibration.mariadb import analysis, driver, predict
 from calibration.mariadb.cluster import Cluster
+from calibration.mariadb.visibility import VisibilityReader, Visible
 
 
 @dataclass
@@ -42,6 +44,11 @@ class Plan:
     fixed_rate: float | None = None
     processes: int = 2
     threads: int = 4
+    # The backlog of the loaded drain run just before each Poisson run, at its rate (its service
+    # time is that run's prediction input; see Harness.loaded_drain). 0: none, the start's drain.
+    loaded_drain_backlog: int = 1500
+    # The visibility reader's polling interval.
+    poll_s: float = 0.001
 
 
 def loadavg() -> list[float]:
@@ -78,9 +85,24 @@ class Harness:
         self.next_id += 10_000_000
         return first
 
-    def _drive(self, rate: float, duration_s: float, seed: int, processes: int, threads: int):
+    def _reader(self, first: int) -> VisibilityReader:
+        reader = VisibilityReader(
+            self.c.replica.socket, first, interval_s=self.plan.poll_s, cpus=self.c.other_cpus
+        )
+        reader.start()
+        return reader
+
+    def _drive(
+        self,
+        rate: float,
+        duration_s: float,
+        seed: int,
+        processes: int,
+        threads: int,
+        first: int | None = None,
+    ):
         schedule = driver.poisson_schedule(rate, duration_s, seed)
-        first = self._ids()
+        first = self._ids() if first is None else first
         res, t0 = driver.drive(
             self.c.primary.port,
             schedule,
@@ -92,9 +114,19 @@ class Harness:
         )
         return res, t0, first
 
-    def _rows(self, first: int) -> np.ndarray:
+    def _rows(self, first: int, seen: Visible | None = None) -> np.ndarray:
+        """Return (id, src_s, trigger_s, visible_s) per applied row of the experiment.
+
+        visible_s is NaN without a reader, or for a row it did not see.
+        """
         rows = np.array(self.c.fetch_lags(), dtype=float).reshape(-1, 3)
-        return rows[(rows[:, 0] >= first) & (rows[:, 0] < first + 10_000_000)]
+        rows = rows[(rows[:, 0] >= first) & (rows[:, 0] < first + 10_000_000)]
+        vis = (
+            seen.lookup(rows[:, 0].astype(np.int64))
+            if seen is not None
+            else np.full(len(rows), np.nan)
+        )
+        return np.column_stack([rows, vis])
 
     def _trimmed_lags(self, rows: np.ndarray, res: driver.DriveResult) -> np.ndarray:
         # Drop the first and last trim_s of the schedule: the driver's start and the end.
@@ -208,38 +240,119 @@ class Harness:
         return np.array(rtts)
 
     # --- 2. the applier's service time ----------------------------------------------------------
-    def service_time(self) -> dict:
-        """Service times of the single-threaded applier draining a backlog, the primary idle.
+    def _drain(self, writes: int, seed: int) -> tuple[np.ndarray, dict]:
+        """Service times (s) of the single-threaded applier draining `writes` queued inserts.
 
-        STOP SLAVE SQL_THREAD, `drain_writes` inserts at a low rate (they queue in the relay
-        log), START SLAVE SQL_THREAD: the gaps between consecutive applies are whole apply
-        cycles. The low load is on the primary and the machine: the applier itself is busy.
+        STOP SLAVE SQL_THREAD, the inserts at 500/s (they queue in the relay log), START SLAVE
+        SQL_THREAD: the applier never waits, so the gaps between consecutive trigger stamps are
+        whole apply cycles (the previous write's commit, then this write's row apply). That is
+        geodes' `apply_time` (the worker is busy from one write's start to its commit), and its
+        distribution is exact: the stamps are SYSDATE(6), not a poll. The visibility reader runs
+        too, so that the drain sees the same perturbation as the runs, and its gaps (commit to
+        commit, blurred by the polling) are the check that the cycle is the same seen after the
+        commit.
         """
-        p = self.plan
         with self.c.replica.connect() as r, r.cursor() as cur:
             cur.execute("STOP SLAVE SQL_THREAD")
-        res, _, first = self._drive(500.0, p.drain_writes / 500.0, p.seed, 1, 2)
-        time.sleep(1.0)
-        with self.c.replica.connect() as r, r.cursor() as cur:
-            cur.execute("START SLAVE SQL_THREAD")
-        self.c.wait_caught_up()
-        rows = self._rows(first)
+        first = self._ids()
+        reader = self._reader(first)
+        try:
+            res, _, _ = self._drive(500.0, writes / 500.0, seed, 1, 2, first=first)
+            time.sleep(1.0)
+            with self.c.replica.connect() as r, r.cursor() as cur:
+                cur.execute("START SLAVE SQL_THREAD")
+            self.c.wait_caught_up()
+            time.sleep(0.05)
+        finally:
+            seen = reader.stop()
+        rows = self._rows(first, seen)
+        self.c.clear()
         s = analysis.drain_service_times(rows[:, 2])
         s = s[s > 0]
-        self.service_s = s
-        self.c.clear()
+        vis = np.sort(rows[:, 3][np.isfinite(rows[:, 3])])
         us = s * 1e6
-        return {
+        stats = {
             "samples": int(len(s)),
             "mean_us": float(us.mean()),
             "sd_us": float(us.std()),
+            "p10_us": float(np.quantile(us, 0.1)),
             "p50_us": float(np.quantile(us, 0.5)),
             "p90_us": float(np.quantile(us, 0.9)),
             "p99_us": float(np.quantile(us, 0.99)),
             "max_us": float(us.max()),
             "capacity_per_s": float(1.0 / s.mean()),
+            "visible_gap_mean_us": float(np.diff(vis).mean() * 1e6) if len(vis) > 1 else None,
+            "visibility": seen.summary(),
+            "loadavg": loadavg(),
             "driver": self._driver_stats(res),
         }
+        return s, stats
+
+    def loaded_drain(self, rate: float, seed: int) -> tuple[np.ndarray, dict]:
+        """Service times (s) of the single-threaded applier draining a backlog under `rate`.
+
+        The idle drain (`_drain`) leaves out what the replica does during a run: its I/O thread
+        receives and writes the relay log at the run's rate on the same CPU and disk, the reader
+        polls it. Here the Poisson inserts run at `rate` throughout: the SQL thread is stopped
+        until `loaded_drain_backlog` writes have queued, then started; until the backlog is gone
+        the applier never waits, and every gap between consecutive trigger stamps of a write
+        that waited (`analysis.busy_service_times`, nearly all of them here) is one whole apply
+        cycle under the run's own load. Measured just before the run, so that disk and CPU speed
+        (shared with other jobs) drift little in between.
+        """
+        p = self.plan
+        stop_s = p.loaded_drain_backlog / rate
+        net = max(self.capacity - rate, 0.1 * self.capacity)
+        total = stop_s + 1.5 * p.loaded_drain_backlog / net + 2.0
+        started: list[float] = []
+
+        def start_sql() -> None:
+            time.sleep(1.0 + stop_s)  # the driver's lead, then stop_s of arrivals
+            with self.c.replica.connect() as r, r.cursor() as cur:
+                started.append(time.time())
+                cur.execute("START SLAVE SQL_THREAD")
+
+        with self.c.replica.connect() as r, r.cursor() as cur:
+            cur.execute("STOP SLAVE SQL_THREAD")
+        first = self._ids()
+        reader = self._reader(first)
+        t = threading.Thread(target=start_sql)
+        t.start()
+        try:
+            res, _, _ = self._drive(rate, total, seed, p.processes, p.threads, first=first)
+            t.join()
+            self.c.wait_caught_up()
+            time.sleep(0.05)
+        finally:
+            t.join()
+            seen = reader.stop()
+        rows = self._rows(first, seen)
+        self.c.clear()
+        fixed_max = (self.latency_ms + 2.0) / 1e3
+        s, end = analysis.backlog_service_times(rows[:, 1], rows[:, 2], started[0], fixed_max)
+        s = s[s > 0]
+        us = s * 1e6
+        stats = {
+            "rate_per_s": rate,
+            "backlog": int(p.loaded_drain_backlog),
+            "window_s": float(end - started[0]),
+            "samples": int(len(s)),
+            "mean_us": float(us.mean()),
+            "sd_us": float(us.std()),
+            "p10_us": float(np.quantile(us, 0.1)),
+            "p50_us": float(np.quantile(us, 0.5)),
+            "p90_us": float(np.quantile(us, 0.9)),
+            "p99_us": float(np.quantile(us, 0.99)),
+            "loadavg": loadavg(),
+            "driver": self._driver_stats(res),
+        }
+        return s, stats
+
+    def service_time(self) -> dict:
+        """Measure the service time at the start (the capacity the loads are fractions of)."""
+        s, stats = self._drain(self.plan.drain_writes, self.plan.seed)
+        self.service_s = s
+        return stats
 
     @property
     def capacity(self) -> float:
@@ -247,24 +360,108 @@ class Harness:
         assert self.service_s is not None
         return float(1.0 / self.service_s.mean())
 
+    def disk_probe(self, n: int = 300) -> dict:
+        """Measure fsync latency in the replica's datadir, its CPU idle and kept busy.
+
+        A 512-byte overwrite and fsync, `n` times back to back, from a process on the replica's
+        CPUs: once with those CPUs otherwise idle, once with a spinning child at the lowest
+        priority (SCHED_IDLE) on them. On a virtual machine whose idle vCPU sleeps until a timer
+        tick, the first is a tick (4 ms at HZ=250) and the second the disk's own latency: the
+        replica's commit cost then depends on how busy its CPU is, not only on the disk.
+        """
+        ctx = multiprocessing.get_context("fork")
+        cpus = self.c.replica.config.cpus
+        path = self.c.replica.dir / "fsync-probe.dat"
+
+        def probe(out) -> None:
+            if cpus:
+                os.sched_setaffinity(0, cpus)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+            got = []
+            try:
+                for _ in range(n):
+                    os.pwrite(fd, b"x" * 512, 0)
+                    t = time.perf_counter()
+                    os.fsync(fd)
+                    got.append(time.perf_counter() - t)
+            finally:
+                os.close(fd)
+            out.put(got)
+
+        parent = os.getpid()
+
+        def spin() -> None:
+            if cpus:
+                os.sched_setaffinity(0, cpus)
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+            while os.getppid() == parent:  # never outlives the harness, even if it is killed
+                pass
+
+        def measure() -> dict:
+            out = ctx.Queue()
+            w = ctx.Process(target=probe, args=(out,))
+            w.start()
+            ms = np.array(out.get(timeout=120)) * 1e3
+            w.join()
+            return {
+                "mean_ms": float(ms.mean()),
+                "p10_ms": float(np.quantile(ms, 0.1)),
+                "p50_ms": float(np.quantile(ms, 0.5)),
+                "p90_ms": float(np.quantile(ms, 0.9)),
+            }
+
+        idle = measure()
+        spinner = ctx.Process(target=spin, daemon=True)
+        spinner.start()
+        try:
+            time.sleep(0.2)
+            busy = measure()
+        finally:
+            spinner.kill()  # our own child, by its pid
+            spinner.join()
+            path.unlink(missing_ok=True)
+        return {"fsyncs": n, "cpu_idle": idle, "cpu_busy": busy, "loadavg": loadavg()}
+
     # --- 3./4. Poisson inserts, single and parallel apply ----------------------------------------
     def poisson(self, fraction: float, threads: int) -> dict:
-        """Open-loop Poisson inserts at `fraction` of the single-threaded capacity."""
+        """Open-loop Poisson inserts at `fraction` of the single-threaded capacity.
+
+        Lag is measured twice: to the trigger's stamp (before the replica's commit) and to the
+        row's visibility on the replica (after it; `calibration.mariadb.visibility`). geodes'
+        lag ends with the commit, so the visible lag is what it predicts. The prediction's
+        `apply_time` is the loaded drain measured just before this run at its rate (the replica
+        single-threaded: the service time of one worker), so input and output are measured under
+        the same load, a minute apart.
+        """
         p = self.plan
         seed = p.seed + int(fraction * 100)
         rate = p.fixed_rate or fraction * self.capacity
         fraction = rate / self.capacity
+        pre = None
+        service = self.service_s
+        if p.loaded_drain_backlog:
+            if threads > 1:
+                self.c.configure_replica(parallel_threads=0, semi_sync=False)
+            service, pre = self.loaded_drain(rate, seed + 50)
+            if threads > 1:
+                self.c.configure_replica(parallel_threads=threads, semi_sync=False)
         la0 = loadavg()
-        res, _, first = self._drive(rate, p.run_s, seed, p.processes, p.threads)
-        la1 = loadavg()
-        self.c.wait_caught_up()
-        rows = self._trimmed_lags(self._rows(first), res)
+        first = self._ids()
+        reader = self._reader(first)
+        try:
+            res, _, _ = self._drive(rate, p.run_s, seed, p.processes, p.threads, first=first)
+            la1 = loadavg()
+            self.c.wait_caught_up()
+            time.sleep(0.05)
+        finally:
+            seen = reader.stop()
+        rows = self._trimmed_lags(self._rows(first, seen), res)
         self.c.clear()
-        lag = rows[:, 2] - rows[:, 1]
-        measured = analysis.lag_stats(lag)
+        rows = rows[np.isfinite(rows[:, 3])]
+        pre_commit = analysis.lag_stats(rows[:, 2] - rows[:, 1])
+        measured = analysis.lag_stats(rows[:, 3] - rows[:, 1])
         fixed_max = (self.latency_ms + 2.0) / 1e3
         busy = analysis.busy_service_times(rows[:, 1], rows[:, 2], fixed_max)
-        apply_low = predict.empirical(self.service_s)
         out = {
             "fraction": fraction,
             "rate_per_s": rate,
@@ -273,32 +470,42 @@ class Harness:
             "loadavg_end": la1,
             "driver": self._driver_stats(res),
             "measured": measured.as_dict(),
+            "measured_pre_commit": pre_commit.as_dict(),
+            "visibility": seen.summary(),
+            "service_before": pre,
             "busy_service_us": {
                 "samples": int(len(busy)),
                 "mean": float(busy.mean() * 1e6) if len(busy) else None,
             },
         }
-        modes = ["writeset", "by_key"] if threads > 1 else ["writeset"]
-        predictions = {}
-        for mode in modes:
+
+        def lag(apply_s: np.ndarray, mode: str = "writeset") -> dict:
             spec = predict.scenario(
-                rate, apply_low, self.latency_ms, p.predict_s, threads=threads, parallelism=mode
+                rate,
+                predict.empirical(apply_s),
+                self.latency_ms,
+                p.predict_s,
+                threads=threads,
+                parallelism=mode,
             )
-            predictions[mode] = predict.predict(spec, seed=p.seed).lag_ms()
-        out["predicted"] = predictions["writeset"]
+            return predict.predict(spec, seed=p.seed).lag_ms()
+
+        out["predicted"] = lag(service)
         if threads > 1:
-            out["predicted_by_key"] = predictions["by_key"]
+            out["predicted_by_key"] = lag(service, "by_key")
+        if pre is not None:
+            # The prediction from the idle drain at the start, the one the loads were set from.
+            out["predicted_start_service"] = lag(self.service_s)
         if len(busy) >= 1000 and threads == 1:
             # The model fed with the service time measured under this very load: tells a wrong
             # input (the applier slowed by the load around it) from a wrong model.
-            spec = predict.scenario(
-                rate, predict.empirical(busy), self.latency_ms, p.predict_s, threads=threads
-            )
-            out["predicted_in_run_service"] = predict.predict(spec, seed=p.seed).lag_ms()
+            out["predicted_in_run_service"] = lag(busy)
         self.log(
             f"  {threads} thread(s) {fraction:.0%} ({rate:.0f}/s): measured mean "
-            f"{measured.mean_ms:.2f} p99 {measured.p99_ms:.2f} ms, predicted mean "
-            f"{out['predicted']['mean']:.2f} p99 {out['predicted']['p99']:.2f} ms"
+            f"{measured.mean_ms:.2f} p99 {measured.p99_ms:.2f} ms (pre-commit mean "
+            f"{pre_commit.mean_ms:.2f}), predicted mean {out['predicted']['mean']:.2f} "
+            f"p99 {out['predicted']['p99']:.2f} ms"
+            + (f"; service before {pre['mean_us']:.0f} us" if pre else "")
         )
         return out
 
@@ -414,12 +621,16 @@ class Harness:
         """Cut the link: the proxy drops every connection and refuses new ones for `cut_s`.
 
         The replica's I/O thread retries every MASTER_CONNECT_RETRY, reconnects, and the applier
-        catches up.
+        catches up. geodes is fed the loaded drain at the same rate, measured just before (as the
+        lag runs are); also the idle drain's and the catch-up's own pace, as checks.
         """
         p = self.plan
         rate = fraction * self.capacity
         self.c.configure_replica(parallel_threads=0, semi_sync=False)
         self.c.set_connect_retry(p.connect_retry_s)
+        loaded, loaded_stats = (
+            self.loaded_drain(rate, p.seed + 750) if p.loaded_drain_backlog else (None, None)
+        )
         cut_at = 15.0
         catch_budget = p.cut_s * fraction / (1 - fraction) * 2 + p.connect_retry_s + 20
         total = cut_at + p.cut_s + catch_budget
@@ -431,51 +642,88 @@ class Harness:
 
         t = threading.Thread(target=cut)
         t.start()
-        res, t0, first = self._drive(rate, total, p.seed + 700, p.processes, p.threads)
-        t.join()
+        first = self._ids()
+        reader = self._reader(first)
+        try:
+            res, t0, _ = self._drive(rate, total, p.seed + 700, p.processes, p.threads, first=first)
+            t.join()
+            self.c.wait_caught_up()
+            time.sleep(0.05)
+        finally:
+            seen = reader.stop()
         events = self.c.control.send("events")["events"]
-        self.c.wait_caught_up()
-        rows = self._rows(first)
+        rows = self._rows(first, seen)
         self.c.clear()
         cut_ev = [e for e in events if e["event"] == "cut"][-1]
         cut_t = cut_ev["monotonic_s"]
         reconnect = [e for e in events if e["event"] == "accepted" and e["monotonic_s"] > cut_t]
         reconnect_s = reconnect[0]["monotonic_s"] - cut_t if reconnect else None
-        lag = rows[:, 2] - rows[:, 1]
         threshold = (self.latency_ms + 5.0) / 1e3
-        caught = analysis.catch_up(rows[:, 2], lag, cut_t + offset + (reconnect_s or 0), threshold)
-        catch_up_s = caught - (cut_t + offset + reconnect_s) if caught and reconnect_s else None
+        back = cut_t + offset + (reconnect_s or 0)  # the reconnect, epoch s
+        ok = np.isfinite(rows[:, 3])
+        # Caught up: the first write after the reconnect that became visible with a lag under
+        # the threshold (geodes: the first 10 ms interval whose largest lag is under it).
+        caught = analysis.catch_up(rows[ok, 3], rows[ok, 3] - rows[ok, 1], back, threshold)
+        catch_up_s = caught - back if caught and reconnect_s else None
+        caught_pre = analysis.catch_up(rows[:, 2], rows[:, 2] - rows[:, 1], back, threshold)
+        # The applier's pace while it drains the backlog: trigger gaps between the reconnect
+        # and the catch-up (every write there was waiting), i.e. its service time in that drain.
+        d = np.sort(rows[:, 2])
+        inside = d[(d > back) & (d < (caught or back))]
+        backlog_gaps = np.diff(inside)
+
         # geodes: the same cut, the same retry interval; lag series every 10 ms.
-        spec = predict.scenario(
-            rate,
-            predict.empirical(self.service_s),
-            self.latency_ms,
-            total,
-            warmup_s=0.0,
-            retry_interval_s=p.connect_retry_s,
-            faults=[
-                {
-                    "type": "link_down",
-                    "target": "wan",
-                    "at": f"{cut_at}s",
-                    "duration": f"{p.cut_s}s",
-                }
-            ],
-            series_interval="10ms",
-        )
-        name = "channel_lag/" + predict.CHANNEL
-        pred = predict.predict(spec, seed=p.seed, series=(name,))
-        pred_reconnect = pred.channel["disconnected_s"]
-        series = pred.series[name]
-        after = series[(series.index > cut_at + pred_reconnect) & (series["max"] < threshold * 1e9)]
-        pred_caught = float(after.index[0]) if len(after) else None
-        pred_catch_up = pred_caught - (cut_at + pred_reconnect) if pred_caught else None
+        def predicted(apply_s: np.ndarray) -> tuple[float, float | None]:
+            spec = predict.scenario(
+                rate,
+                predict.empirical(apply_s),
+                self.latency_ms,
+                total,
+                warmup_s=0.0,
+                retry_interval_s=p.connect_retry_s,
+                faults=[
+                    {
+                        "type": "link_down",
+                        "target": "wan",
+                        "at": f"{cut_at}s",
+                        "duration": f"{p.cut_s}s",
+                    }
+                ],
+                series_interval="10ms",
+            )
+            name = "channel_lag/" + predict.CHANNEL
+            pred = predict.predict(spec, seed=p.seed, series=(name,))
+            back_s = cut_at + pred.channel["disconnected_s"]
+            series = pred.series[name]
+            after = series[(series.index > back_s) & (series["max"] < threshold * 1e9)]
+            caught_s = float(after.index[0]) - back_s if len(after) else None
+            return pred.channel["disconnected_s"], caught_s
+
+        pred_reconnect, pred_catch_up = predicted(loaded if loaded is not None else self.service_s)
+        pred_idle = predicted(self.service_s)[1] if loaded is not None else None
+        pred_backlog = None
+        if len(backlog_gaps) >= 200:
+            # Fed the pace the replica showed in this very catch-up: a wrong input or a wrong
+            # model?
+            pred_backlog = {"catch_up_s": predicted(backlog_gaps[backlog_gaps > 0])[1]}
         return {
             "fraction": fraction,
             "rate_per_s": rate,
             "cut_s": p.cut_s,
             "connect_retry_s": p.connect_retry_s,
             "threshold_ms": threshold * 1e3,
-            "measured": {"reconnect_s": reconnect_s, "catch_up_s": catch_up_s},
+            "measured": {
+                "reconnect_s": reconnect_s,
+                "catch_up_s": catch_up_s,
+                "catch_up_pre_commit_s": caught_pre - back if caught_pre and reconnect_s else None,
+                "backlog_applied": int(len(inside)),
+                "backlog_service_us_mean": float(backlog_gaps.mean() * 1e6)
+                if len(backlog_gaps)
+                else None,
+            },
+            "visibility": seen.summary(),
             "predicted": {"reconnect_s": pred_reconnect, "catch_up_s": pred_catch_up},
+            "predicted_backlog_service": pred_backlog,
+            "predicted_start_service": {"catch_up_s": pred_idle} if pred_idle else None,
+            "service_before": loaded_stats,
         }

@@ -43,14 +43,17 @@ def table(results: dict) -> list[dict]:
             rows.append(_row(name, "mean lag ms", m["mean_ms"], p["mean"], "lag", m["mean_ci_ms"]))
             rows.append(_row(name, "p50 lag ms", m["p50_ms"], p["p50"], "lag"))
             rows.append(_row(name, "p99 lag ms", m["p99_ms"], p["p99"], "lag", m["p99_ci_ms"]))
-            q = e.get("predicted_in_run_service")
-            if q:
-                # The model fed the service time seen inside this run's busy periods instead of
-                # the drain's: separates a wrong input from a wrong model.
-                for stat, key in (("mean", "mean_ms"), ("p99", "p99_ms")):
-                    rows.append(
-                        _row(name, f"{stat} lag ms, in-run service", m[key], q[stat], "lag")
-                    )
+            # The same measured lags against the model fed other service-time inputs: the idle
+            # drain at the start (the loads' reference) and the gaps seen inside this run's
+            # busy periods. Separates a wrong input from a wrong model.
+            for key, what in (
+                ("predicted_start_service", "idle-drain service"),
+                ("predicted_in_run_service", "in-run service"),
+            ):
+                q = e.get(key)
+                if q:
+                    for stat, mk in (("mean", "mean_ms"), ("p99", "p99_ms")):
+                        rows.append(_row(name, f"{stat} lag ms, {what}", m[mk], q[stat], "lag"))
     s = results.get("semi_sync")
     if s:
         name = f"semi-sync, {s['rate_per_s']:.0f}/s"
@@ -84,6 +87,28 @@ def table(results: dict) -> list[dict]:
         m, p = c["measured"], c["predicted"]
         rows.append(_row(name, "reconnect s", m["reconnect_s"], p["reconnect_s"], "reconnect"))
         rows.append(_row(name, "catch-up s", m["catch_up_s"], p["catch_up_s"], "catch_up"))
+        q = c.get("predicted_start_service")
+        if q:
+            rows.append(
+                _row(
+                    name,
+                    "catch-up s, idle-drain service",
+                    m["catch_up_s"],
+                    q["catch_up_s"],
+                    "catch_up",
+                )
+            )
+        q = c.get("predicted_backlog_service")
+        if q:
+            rows.append(
+                _row(
+                    name,
+                    "catch-up s, catch-up's service",
+                    m["catch_up_s"],
+                    q["catch_up_s"],
+                    "catch_up",
+                )
+            )
     return rows
 
 
@@ -137,6 +162,15 @@ def figure(results: dict, path: Path) -> None:
                 "-",
                 color=color,
                 label=f"{stat} predicted (geodes)",
+            )
+        pre = [e.get("measured_pre_commit") for e in runs]
+        if all(pre):
+            ax.plot(
+                x,
+                [q["mean_ms"] for q in pre],
+                "x",
+                color="0.5",
+                label="mean to the trigger (before the commit)",
             )
         ax.set_title(title)
         ax.set_xlabel("load, % of the single-threaded applier's capacity")

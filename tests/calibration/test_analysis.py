@@ -68,3 +68,25 @@ def test_catch_up_is_the_first_apply_back_under_the_threshold():
 def test_percent_error_is_signed_relative_to_the_measurement():
     assert analysis.percent_error(110.0, 100.0) == pytest.approx(10.0)
     assert analysis.percent_error(85.0, 100.0) == pytest.approx(-15.0)
+
+
+def test_a_backlog_drained_under_arrivals_gives_the_service_times_until_it_is_gone():
+    # M/M/1 at rho = 0.8 whose server starts only at t = 2 s: 8000 writes queue, then drain at
+    # 1000/s net while arrivals go on; every gap in between is a whole service time.
+    rng = np.random.default_rng(4)
+    n = 60_000
+    arrivals = np.cumsum(rng.exponential(1 / 4000, n))
+    services = rng.exponential(200e-6, n)
+    dst = np.empty(n)
+    free = 2.0
+    for i, (a, s) in enumerate(zip(arrivals + 0.015, services)):
+        free = max(free, a) + s
+        dst[i] = free
+    got, end = analysis.backlog_service_times(arrivals, dst, 2.0, 0.0151)
+    # The backlog clears at 2 + 8000 / 1000 = 10 s, give or take its random walk (sd ~ 1 s).
+    assert 6.0 < end < 16.0
+    assert len(got) > 0.9 * 4000 * (end - 2.0)
+    # ~3e4 exponential draws: standard error of the mean 0.6%; 3% is 5 of them.
+    assert got.mean() == pytest.approx(200e-6, rel=0.03)
+    # Nothing applied before the start or after the end is used.
+    assert len(got) < ((dst > 2.0) & (dst <= end)).sum()

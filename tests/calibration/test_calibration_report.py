@@ -40,3 +40,21 @@ def test_the_prediction_fed_the_in_run_service_time_gets_rows_of_its_own():
     assert abs(extra["mean lag ms, in-run service"]["error_pct"] - 50.0) < 1e-9
     assert extra["p99 lag ms, in-run service"]["within_target"]
     assert "**missed**" in report.markdown(rows)
+
+
+def test_the_idle_drain_prediction_and_the_catch_up_with_its_own_service_get_rows_too():
+    run = lag_run(20.0, 22.0)
+    run["predicted_start_service"] = {"mean": 40.0, "p99": 60.0}
+    cut = {
+        "cut_s": 30.0,
+        "connect_retry_s": 7,
+        "rate_per_s": 75.0,
+        "measured": {"reconnect_s": 35.0, "catch_up_s": 10.0},
+        "predicted": {"reconnect_s": 35.1, "catch_up_s": 13.0},
+        "predicted_backlog_service": {"catch_up_s": 11.0},
+    }
+    rows = report.table({"single": [run], "link_cut": cut})
+    q = {r["quantity"]: r for r in rows}
+    assert abs(q["mean lag ms, idle-drain service"]["error_pct"] - 100.0) < 1e-9
+    assert not q["catch-up s"]["within_target"]
+    assert q["catch-up s, catch-up's service"]["within_target"]

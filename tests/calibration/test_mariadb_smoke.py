@@ -64,6 +64,20 @@ def test_every_write_crossed_the_delayed_link_and_was_timed_by_the_trigger(smoke
     assert results["service_time"]["samples"] > 1000
 
 
+def test_the_reader_saw_every_kept_write_become_visible_after_its_trigger_fired(smoke):
+    _, results, _ = smoke
+    run = results["single"][0]
+    pre, seen = run["measured_pre_commit"], run["measured"]
+    # Every kept write was seen by the reader (the lags are computed over the seen ones).
+    assert seen["n"] == pre["n"]
+    # Visible after the trigger's stamp (the commit comes after it), on average; by less than the
+    # commit plus the polling's resolution (tmpfs: no fsync; 1 ms polls, so half an interval
+    # of error each way, averaging out).
+    poll = run["visibility"]["poll_interval_ms_mean"]
+    assert 0 < poll < 5
+    assert -0.2 < seen["mean_ms"] - pre["mean_ms"] < 2 + poll
+
+
 def test_measured_and_predicted_mean_lag_agree_within_a_loose_bound(smoke):
     _, results, _ = smoke
     rows = [r for r in results["table"] if r["quantity"] == "mean lag ms"]
