@@ -18,7 +18,7 @@ from pathlib import Path
 
 from calibration.mariadb import processes, report
 from calibration.mariadb.cluster import Cluster, ClusterOptions
-from calibration.mariadb.experiments import Harness, Plan, loadavg
+from calibration.mariadb.experiments import Harness, Plan, keep_awake, loadavg
 from calibration.mariadb.servers import MariadbUnavailable, find_mariadb, server_version
 
 # The smoke run checks the harness end to end in about a minute, whatever else the machine does:
@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> dict:
         processes.remove_on_signal(proot)
         processes.remove_on_signal(rroot)
         cluster = Cluster(Path(proot), Path(rroot), options)
+        awake = None
         try:
             log("starting the primary, the replica and the delay proxy")
             cluster.start()
@@ -99,6 +100,7 @@ def run(args: argparse.Namespace) -> dict:
                 "primary": "innodb_flush_log_at_trx_commit=1, sync_binlog=0",
                 "replica": "innodb_flush_log_at_trx_commit=1, sync_binlog=1, log_slave_updates=ON",
                 "replica_cpus": sorted(cluster.replica.config.cpus or []),
+                "replica_cpu_kept_awake": bool(args.keep_awake),
                 "other_cpus": sorted(cluster.other_cpus or []),
                 "ports": {
                     "primary": cluster.primary.port,
@@ -115,6 +117,9 @@ def run(args: argparse.Namespace) -> dict:
             results["disk"] = h.disk_probe()
             d = results["disk"]
             log(f"  {d['cpu_idle']['mean_ms']:.2f} ms idle, {d['cpu_busy']['mean_ms']:.2f} ms busy")
+            if args.keep_awake:
+                log("keeping the replica's CPU awake (a SCHED_IDLE spinner on it)")
+                awake = keep_awake(cluster.replica.config.cpus)
             log("measuring the applier's service time (drain)")
             results["service_time"] = h.service_time()
             st = results["service_time"]
@@ -135,6 +140,9 @@ def run(args: argparse.Namespace) -> dict:
                 log("link cut")
                 results["link_cut"] = h.link_cut(0.2)
         finally:
+            if awake is not None:
+                awake.kill()  # our own child, by its pid
+                awake.join()
             cluster.stop()
             processes.stop_all()
     results["loadavg_end"] = loadavg()
@@ -159,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         help="wait until the 1-minute load average is below this before starting",
     )
     p.add_argument("--max-wait-s", type=float, default=1800.0)
+    p.add_argument(
+        "--keep-awake",
+        action="store_true",
+        help="keep the replica's CPU from idling (a SCHED_IDLE spinner): fsyncs at the disk's "
+        "speed, not the virtual machine's idle wake-up (see docs/calibration.md)",
+    )
     p.add_argument(
         "--skip",
         default=None,

@@ -56,6 +56,29 @@ def loadavg() -> list[float]:
     return list(os.getloadavg())
 
 
+def _spin(cpus: set[int] | None, parent: int) -> None:
+    if cpus:
+        os.sched_setaffinity(0, cpus)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    while os.getppid() == parent:  # never outlives the harness, even if it is killed
+        pass
+
+
+def keep_awake(cpus: set[int] | None) -> multiprocessing.Process:
+    """Start a spinning process at the lowest priority (SCHED_IDLE) on `cpus`; kill it to stop.
+
+    It runs only when nothing else wants those CPUs, so it takes no time from the replica; it
+    keeps them from going idle, which on a virtual machine whose idle vCPU sees an I/O completion
+    only at its next timer tick makes the replica's fsyncs cost the disk's latency instead of a
+    tick (`Harness.disk_probe`): what `idle=poll` does on a server.
+    """
+    p = multiprocessing.get_context("fork").Process(
+        target=_spin, args=(cpus, os.getpid()), daemon=True
+    )
+    p.start()
+    return p
+
+
 def clock_offset() -> float:
     """Epoch seconds minus CLOCK_MONOTONIC seconds (to put the driver's times on SYSDATE's)."""
     samples = []
@@ -388,15 +411,6 @@ class Harness:
                 os.close(fd)
             out.put(got)
 
-        parent = os.getpid()
-
-        def spin() -> None:
-            if cpus:
-                os.sched_setaffinity(0, cpus)
-            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-            while os.getppid() == parent:  # never outlives the harness, even if it is killed
-                pass
-
         def measure() -> dict:
             out = ctx.Queue()
             w = ctx.Process(target=probe, args=(out,))
@@ -411,8 +425,7 @@ class Harness:
             }
 
         idle = measure()
-        spinner = ctx.Process(target=spin, daemon=True)
-        spinner.start()
+        spinner = keep_awake(cpus)
         try:
             time.sleep(0.2)
             busy = measure()
