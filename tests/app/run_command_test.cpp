@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "geodes/app/cli.hpp"
 #include "geodes/app/results_hdf5.hpp"
 #include "geodes/app/run_scenario.hpp"
@@ -283,16 +284,6 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-// The process's address space, bytes, from /proc/self/status: "VmSize" (now) or "VmPeak".
-double address_space(const std::string& field) {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stod(line.substr(field.size() + 1)) * 1024;
-  }
-  return 0;
-}
-
 struct ChildRun {
   Cli cli;
   double before = 0;  // address space when the run started
@@ -303,11 +294,9 @@ struct ChildRun {
 // given under an address-space limit (ulimit -v) of `extra` bytes beyond what the child maps when
 // the run starts: memory then runs out for real at a point set by the scenario, not by how much
 // memory the machine has free. Returns the exit code, stderr and the child's address space.
-ChildRun cli_in_child(const std::vector<std::string>& args, std::optional<double> extra,
-                      const std::string& err_file) {
-  const pid_t child = ::fork();
-  if (child == 0) {
-    const double before = address_space("VmSize");
+ChildRun cli_in_child(const std::vector<std::string>& args, std::optional<double> extra) {
+  const geodes::testing::ChildOutcome c = geodes::testing::run_in_child([&](std::string& text) {
+    const double before = geodes::testing::proc_status_bytes("VmSize");
     if (extra) {
       const auto limit = static_cast<rlim_t>(before + *extra);
       const rlimit l{limit, limit};
@@ -316,16 +305,18 @@ ChildRun cli_in_child(const std::vector<std::string>& args, std::optional<double
     std::ostringstream out;
     std::ostringstream err;
     const int code = run_cli(args, out, err);
-    std::ofstream(err_file) << err.str();
-    std::ofstream(err_file + ".vm") << std::fixed << before << " " << address_space("VmPeak");
-    ::_exit(code);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
+    std::ostringstream o;
+    o << std::fixed << before << " " << geodes::testing::proc_status_bytes("VmPeak") << "\n"
+      << err.str();
+    text = o.str();
+    return code;
+  });
   ChildRun r;
-  r.cli.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.cli.err = slurp(err_file);
-  std::istringstream(slurp(err_file + ".vm")) >> r.before >> r.peak;
+  r.cli.code = c.code;
+  std::istringstream in(c.output);
+  in >> r.before >> r.peak;
+  in.ignore(1);
+  r.cli.err.assign(std::istreambuf_iterator<char>(in), {});
   return r;
 }
 
@@ -355,13 +346,10 @@ TEST(RunCommand, MemoryRunningOutDuringARunWritesWhatWasMeasuredMarkedIncomplete
   const std::vector<std::string> overrides = {"metrics.series_interval=10ms"};
   const double series = series_bytes(overrides);
   ASSERT_GT(series, 128.0 * 1024 * 1024);
-  ScratchDir scratch("run_oom_err");
-  const ChildRun base = cli_in_child({"run", "--quiet"}, std::nullopt, scratch.file("base"));
+  const ChildRun base = cli_in_child({"run", "--quiet"}, std::nullopt);
   ASSERT_EQ(base.cli.code, kExitOk) << base.cli.err;
   const double extra = (base.peak - base.before) + series / 3 + series / 4;
-  const Cli r = cli_in_child({"run", "--quiet", "--set", overrides[0], "--json", json}, extra,
-                             scratch.file("limited"))
-                    .cli;
+  const Cli r = cli_in_child({"run", "--quiet", "--set", overrides[0], "--json", json}, extra).cli;
   EXPECT_EQ(r.code, kExitFailure) << r.err;
   EXPECT_NE(r.err.find("geodes: out of memory while running the simulation, at "),
             std::string::npos)
@@ -387,7 +375,7 @@ TEST(RunCommand, MemoryRunningOutWhileBuildingTheSystemSaysSoAndExitsOne) {
   const double extra = kReserveBytes + series_bytes(overrides) / 3 + 32.0 * 1024 * 1024;
   const Cli r =
       cli_in_child({"run", "--quiet", "--set", overrides[0], "--set", overrides[1], "--json", json},
-                   extra, ScratchDir("run_oom_build_err").file("err"))
+                   extra)
           .cli;
   EXPECT_EQ(r.code, kExitFailure) << r.err;
   EXPECT_EQ(r.err.rfind("geodes: out of memory while building the system", 0), 0u) << r.err;

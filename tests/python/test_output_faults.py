@@ -29,6 +29,16 @@ def limited(limit: int):
     return apply
 
 
+def write_under_limit(args: list[str], target: Path, old: bytes) -> None:
+    """Run ``args`` in ``target``'s directory under the file-size limit, over an existing
+    ``target`` holding ``old``, and check that it failed cleanly."""
+    target.write_bytes(old)
+    r = subprocess.run(
+        args, cwd=target.parent, text=True, capture_output=True, preexec_fn=limited(LIMIT)
+    )
+    assert_clean_failure(r, target, old)
+
+
 def assert_clean_failure(r, target: Path, old: bytes) -> None:
     assert r.returncode == 1, (r.returncode, r.stderr)
     assert f"cannot write '{target.name}'" in r.stderr and "File too large" in r.stderr, r.stderr
@@ -39,31 +49,21 @@ def assert_clean_failure(r, target: Path, old: bytes) -> None:
 
 @pytest.mark.parametrize("flag,name", [("--out", "r.h5"), ("--json", "s.json")])
 def test_a_file_size_limit_while_writing_results_fails_cleanly(tmp_path, flag, name):
-    target = tmp_path / name
-    target.write_bytes(b"the results of an earlier run\n")
-    r = subprocess.run(
+    write_under_limit(
         [binary(), "run", "--quiet", *SHORT, flag, name],
-        cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        preexec_fn=limited(LIMIT),
+        tmp_path / name,
+        b"the results of an earlier run\n",
     )
-    assert_clean_failure(r, target, b"the results of an earlier run\n")
 
 
 def test_a_file_size_limit_while_writing_the_report_fails_cleanly(tmp_path):
     r = subprocess.run([binary(), "run", "--quiet", *SHORT, "--out", "r.h5"], cwd=tmp_path)
     assert r.returncode == 0
-    target = tmp_path / "report.html"
-    target.write_bytes(b"<p>an older report</p>\n")
-    r = subprocess.run(
+    write_under_limit(
         [GEODES, "report", "r.h5", "-o", "report.html"],
-        cwd=tmp_path,
-        text=True,
-        capture_output=True,
-        preexec_fn=limited(LIMIT),
+        tmp_path / "report.html",
+        b"<p>an older report</p>\n",
     )
-    assert_clean_failure(r, target, b"<p>an older report</p>\n")
 
 
 def test_an_output_directory_removed_during_the_run_fails_cleanly(tmp_path):

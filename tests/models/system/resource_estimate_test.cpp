@@ -2,15 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 
+#include "child_process.hpp"
 #include "geodes/models/system/system.hpp"
 #include "two_cities.hpp"
 
@@ -41,24 +40,12 @@ struct Measured {
   double events = 0;
 };
 
-double resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  double pages = 0;
-  double resident = 0;
-  statm >> pages >> resident;
-  return resident * static_cast<double>(::sysconf(_SC_PAGESIZE));
-}
-
 // Builds, runs and reads the results of `spec` in a child process (so that nothing the test
 // process allocated before or frees after blurs the figure) and returns how far its resident
 // memory grew at its peak, and the events it ran.
 Measured measure(const ScenarioSpec& spec) {
-  int fds[2];
-  EXPECT_EQ(::pipe(fds), 0);
-  const pid_t child = ::fork();
-  if (child == 0) {
-    ::close(fds[0]);
-    const double before = resident_bytes();
+  const geodes::testing::ChildOutcome c = geodes::testing::run_in_child([&](std::string& out) {
+    const double before = geodes::testing::proc_status_bytes("VmRSS");
     double events = 0;
     {
       System system(spec, 1);
@@ -68,19 +55,16 @@ Measured measure(const ScenarioSpec& spec) {
     }
     rusage usage{};
     ::getrusage(RUSAGE_SELF, &usage);
-    const double out[2] = {static_cast<double>(usage.ru_maxrss) * 1024 - before, events};
-    const ssize_t written = ::write(fds[1], out, sizeof out);
-    ::_exit(written == sizeof out ? 0 : 1);
-  }
-  ::close(fds[1]);
-  double in[2] = {0, 0};
-  const ssize_t got = ::read(fds[0], in, sizeof in);
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  EXPECT_EQ(got, static_cast<ssize_t>(sizeof in));
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-  return {in[0], in[1]};
+    char text[64];
+    std::snprintf(text, sizeof text, "%.17g %.17g",
+                  static_cast<double>(usage.ru_maxrss) * 1024 - before, events);
+    out = text;
+    return 0;
+  });
+  EXPECT_EQ(c.code, 0) << c.output;
+  Measured m;
+  std::istringstream(c.output) >> m.peak_growth_bytes >> m.events;
+  return m;
 }
 
 double base_bytes(const ResourceEstimate& e) {
