@@ -86,7 +86,7 @@ bool TruthLog::stale(DataClassId cls, std::uint64_t key, const Version& seen, si
       }
     }
   }
-  return reference != nullptr && newer(reference->version, seen);
+  return reference != nullptr && newer(reference->version(), seen);
 }
 
 std::vector<std::uint64_t> TruthLog::keys(DataClassId cls) const {

@@ -79,6 +79,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
                                         std::uint64_t key) const override {
     return stores[dc.value][cls.value]->find(key, engine.now());
   }
+  void prefetch(DcId dc, DataClassId cls, std::uint64_t key) const override {
+    stores[dc.value][cls.value]->prefetch(key);
+  }
   std::optional<sim::Duration> call(DcId from, DcId to) override;
   std::optional<sim::Duration> fallback_call(DataClassId cls, DcId from, DcId to) override;
   void preload(DataClassId cls, std::uint64_t key, std::uint64_t value) override;

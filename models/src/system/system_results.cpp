@@ -135,21 +135,22 @@ RunResults System::Impl::results() const {
       const Oplog* log = oplog_of_class[c] >= 0 ? oplogs[oplog_of_class[c]].get() : nullptr;
       for (const std::uint64_t key : workload->truth().keys(cls)) {
         const Committed* latest = workload->truth().latest(cls, key);
-        if (latest->deleted || !acknowledged(latest->version)) continue;
+        if (latest->deleted || !acknowledged(latest->version())) continue;
         if (now - latest->commit_time >= ds.ttl) continue;  // expired: gone by design, not lost
         bool held = false;
         if (mode == SyncMode::kChannels) {
           for (DcId dc : alive)
-            held = held || holds(stores[dc.value][c]->find(key), latest->version);
+            held = held || holds(stores[dc.value][c]->find(key), latest->version());
         } else {
-          const DcId origin = latest->version.origin;
+          const DcId origin = latest->version().origin;
           held = !dc_destroyed[origin.value] &&
-                 holds(stores[origin.value][c]->find(key), latest->version);
+                 holds(stores[origin.value][c]->find(key), latest->version());
         }
         if (!held && log != nullptr) {
           const std::optional<OplogEntry> e = log->find(key);
-          held = e && e->durable_at <= now &&
-                 (e->write.version == latest->version || newer(e->write.version, latest->version));
+          held =
+              e && e->durable_at <= now &&
+              (e->write.version == latest->version() || newer(e->write.version, latest->version()));
         }
         if (held) continue;
         ++d.lost;
@@ -159,7 +160,7 @@ RunResults System::Impl::results() const {
         }
         for (std::size_t i = 0; i < destructions.size(); ++i) {
           const Destruction& x = destructions[i];
-          if (x.dc != latest->version.origin || x.at < latest->commit_time) continue;
+          if (x.dc != latest->version().origin || x.at < latest->commit_time) continue;
           const double span = (x.at - latest->commit_time).seconds();
           d.rpo_s = std::max(d.rpo_s, span);
           rpo_by_destruction[i] = std::max(rpo_by_destruction[i], span);

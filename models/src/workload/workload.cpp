@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "geodes/models/data/huge_pages.hpp"
 #include "geodes/sim/error.hpp"
 
 namespace geodes::models {
@@ -259,6 +260,8 @@ void Workload::start() {
   const std::uint64_t room = std::min<std::uint64_t>(u.max, std::uint64_t{1} << 27);
   users_.reserve(room);
   by_rank_.reserve(room);
+  advise_huge_pages(users_.data(), users_.capacity() * sizeof(User));  // probed at random
+  advise_huge_pages(by_rank_.data(), by_rank_.capacity() * sizeof(std::uint64_t));
   for (std::uint64_t user = 0; user < u.initial; ++user) {
     std::uint64_t account = user;
     if (u.id_class) {
@@ -435,6 +438,7 @@ void Workload::run_steps(std::uint32_t index) {
         for (; k < n && (k == op.step || steps[k].kind != StepKind::kAllocateId); ++k) {
           wait += local_time(steps[k]);
         }
+        prefetch_steps(op, op.step, k);
         op.paid = k;
       }
       if (wait > sim::Duration::zero()) {
@@ -532,6 +536,21 @@ Workload::StepResult Workload::run_step(Op& op, const Step& step) {
   return {};
 }
 
+void Workload::prefetch_steps(const Op& op, std::uint32_t from, std::uint32_t to) const {
+  // Why: at production sizes the rows and versions of a random user are cache misses; started
+  // now, they overlap the events that run while the op waits (the order of steps, RNG draws and
+  // results does not depend on it).
+  const std::vector<Step>& steps = businesses_[op.business.value].params.steps;
+  for (std::uint32_t i = from; i < to; ++i) {
+    const Step& step = steps[i];
+    if (step.kind == StepKind::kAllocateId) continue;
+    if (step.key == KeyChoice::kNewId && op.new_id == 0) continue;
+    const std::uint64_t key = key_of(op, step, op.dc);
+    access_.prefetch(op.dc, step.data_class, key);
+    truth_.prefetch(step.data_class, key);
+  }
+}
+
 std::uint64_t Workload::key_of(const Op& op, const Step& step, DcId dc) const {
   switch (step.key) {
     case KeyChoice::kAccount:
@@ -616,7 +635,7 @@ Workload::StepResult Workload::judge_read(const Step& step, std::uint64_t key, c
     ++class_counts_[step.data_class.value].stale_reads;
   }
   const Committed* latest = truth_.latest(step.data_class, key);
-  if (step.fail_if_stale && latest != nullptr && newer(latest->version, row.version)) {
+  if (step.fail_if_stale && latest != nullptr && newer(latest->version(), row.version)) {
     return StepResult::after(FailureCause::kStale);
   }
   return {};
@@ -822,7 +841,7 @@ const IdAllocator* Workload::allocator(DataClassId cls) const {
 Version Workload::latest_commit(DataClassId cls, std::uint64_t key) const {
   if (cls.value >= params_.data_classes.size()) return {};
   const Committed* c = truth_.latest(cls, key);
-  return c == nullptr ? Version{} : c->version;
+  return c == nullptr ? Version{} : c->version();
 }
 
 const FallbackCounts& Workload::fallback_counts(DataClassId cls) const {

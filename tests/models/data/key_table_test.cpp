@@ -192,5 +192,31 @@ TEST(KeyTable, ACopyIsIndependentOfTheOriginal) {
   EXPECT_EQ(b.size(), 1u);
 }
 
+TEST(KeyTable, PrefetchChangesNothingWhereverTheKeyFalls) {
+  for (KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    // Sized for a million entries: reservations large enough to be advised huge pages.
+    KeyTable<Value> t(KeySizing{1'000'000, layout});
+    for (std::uint64_t k = 1; k < 2'000; k += 3) t.try_emplace(k).first->a = k * 7;
+    t.try_emplace(std::uint64_t{1} << 60).first->a = 5;  // sparse, in the hash map
+    const auto before = contents(t);
+    const std::size_t size = t.size();
+    // Present, absent, erased, beyond the flat range and in the hash map.
+    t.erase(4);
+    const auto after_erase = contents(t);
+    for (const std::uint64_t k :
+         {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{4}, std::uint64_t{1'999},
+          std::uint64_t{50'000'000}, std::uint64_t{1} << 60, ~std::uint64_t{0}}) {
+      t.prefetch(k);
+    }
+    EXPECT_EQ(contents(t), after_erase);
+    EXPECT_EQ(t.size(), size - 1);
+    EXPECT_EQ(before.size(), size);
+    ASSERT_NE(t.find(1'999), nullptr);
+    EXPECT_EQ(t.find(1'999)->a, 1'999U * 7);
+    EXPECT_EQ(t.find(4), nullptr);
+  }
+}
+
 }  // namespace
 }  // namespace geodes::models

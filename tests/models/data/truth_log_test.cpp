@@ -30,7 +30,7 @@ TEST(TruthLog, TheLatestVersionIsTheNewestCommitted) {
   t.record(kBounded, 7, v(1, 100), Time(100), false);
   t.record(kBounded, 7, v(2, 200), Time(200), true);
   ASSERT_NE(t.latest(kBounded, 7), nullptr);
-  EXPECT_EQ(t.latest(kBounded, 7)->version, v(2, 200));
+  EXPECT_EQ(t.latest(kBounded, 7)->version(), v(2, 200));
   EXPECT_TRUE(t.latest(kBounded, 7)->deleted);
   EXPECT_EQ(t.latest(kUnbounded, 7), nullptr) << "classes are separate";
 }
@@ -127,15 +127,15 @@ TEST(TruthLog, JudgesStalenessAsAFullHistoryOfEveryCommitWouldInBothLayouts) {
         EXPECT_FALSE(t.stale(DataClassId{0}, key, Version{}, now));
         continue;
       }
-      const Version seen = h[rng.below(h.size())].version;
+      const Version seen = h[rng.below(h.size())].version();
       const Committed* reference = nullptr;
       for (const Committed& c : h) {
         if (c.commit_time <= now - bound) reference = &c;
       }
-      const bool want = reference != nullptr && newer(reference->version, seen);
+      const bool want = reference != nullptr && newer(reference->version(), seen);
       ASSERT_EQ(t.stale(DataClassId{0}, key, seen, now), want) << "read " << i;
       stale += want ? 1 : 0;
-      ASSERT_EQ(t.latest(DataClassId{0}, key)->version, h.back().version);
+      ASSERT_EQ(t.latest(DataClassId{0}, key)->version(), h.back().version());
     }
     EXPECT_GT(stale, 1000) << "the test exercises stale reads";
   }

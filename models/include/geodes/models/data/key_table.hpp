@@ -40,6 +40,7 @@
 #include <utility>
 #include <vector>
 
+#include "geodes/models/data/huge_pages.hpp"
 #include "geodes/sim/error.hpp"
 
 namespace geodes::models {
@@ -84,6 +85,7 @@ class ZeroedArray {
     if (n <= capacity_) return;
     void* p = std::calloc(n, sizeof(T));
     if (p == nullptr) throw std::bad_alloc();
+    advise_huge_pages(p, n * sizeof(T));  // before the copy touches it
     if (capacity_ > 0) std::memcpy(p, data_.get(), capacity_ * sizeof(T));
     data_.reset(static_cast<T*>(p));
     capacity_ = n;
@@ -128,6 +130,19 @@ class KeyTable {
     return it == sparse_.end() ? nullptr : &pool_[it->second];
   }
   [[nodiscard]] bool contains(std::uint64_t key) const { return find(key) != nullptr; }
+
+  /// A hint that find(key) or try_emplace(key) comes soon: starts loading the value (the indexed
+  /// layout reads the slot number now, a load the caller's later work overlaps), so that its
+  /// cache miss overlaps other work. Changes nothing.
+  void prefetch(std::uint64_t key) const {
+    if (key >= range_) return;
+    if (layout_ == KeyLayout::kDirect) {
+      __builtin_prefetch(&direct_[key]);
+      __builtin_prefetch(&present_[key / 64]);
+    } else if (const std::uint32_t s = index_[key]; s != 0) {
+      __builtin_prefetch(&pool_[s - 1]);  // the slot number is loaded now: the value is further
+    }
+  }
 
   /// The value of `key`, inserted as T{} if absent; the flag is true iff it was inserted.
   std::pair<T*, bool> try_emplace(std::uint64_t key) {
@@ -264,6 +279,7 @@ class KeyTable {
       present_.grow_to((expected + 4096) / 64 + 1);
     } else {
       pool_.reserve(expected);
+      advise_huge_pages(pool_.data(), pool_.capacity() * sizeof(T));
       index_.grow_to(expected + 4096);
     }
   }

@@ -146,6 +146,8 @@ class Store {
     if (r && expired(r->commit_time, now)) return std::nullopt;
     return r;
   }
+  /// A hint that the row of `key` is read or written soon (KeyTable::prefetch). Changes nothing.
+  void prefetch(std::uint64_t key) const { rows_.prefetch(key); }
   /// Removes every row and tombstone expired at `now`; returns how many.
   std::size_t expire(sim::Time now);
   /// True iff a live (not deleted) row exists.

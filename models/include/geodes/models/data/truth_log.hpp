@@ -10,8 +10,8 @@
 // `bound`. A class without a bound (Duration::max()) keeps only the newest version and never
 // reports stale reads.
 //
-// Memory: the newest versions live in a KeyTable per class (key_table.hpp; 40 bytes a key, plus 4
-// of index or, direct, 40 per key of the id range; reserved up front); the older versions, which
+// Memory: the newest versions live in a KeyTable per class (key_table.hpp; 32 bytes a key, plus 4
+// of index or, direct, 32 per key of the id range; reserved up front); the older versions, which
 // only keys rewritten within their bound have, in a flat hash map beside it.
 //
 // Determinism: the tables are probed, never iterated, except by keys(), which is in key order.
@@ -32,12 +32,22 @@
 
 namespace geodes::models {
 
-/// One committed version of a key.
+/// One committed version of a key. Laid out as 32 bytes, not the 40 of a Version, a time and a
+/// flag side by side (Version pads its origin): at production sizes the truth log holds millions.
 struct Committed {
-  Version version;
+  Committed() = default;
+  Committed(const Version& v, sim::Time at, bool del)
+      : seq(v.seq), hlc(v.hlc), commit_time(at), origin(v.origin.value), deleted(del) {}
+
+  [[nodiscard]] Version version() const { return Version{DcId{origin}, seq, hlc}; }
+
+  std::uint64_t seq = 0;
+  std::int64_t hlc = 0;
   sim::Time commit_time;
+  std::uint32_t origin = 0;
   bool deleted = false;  ///< the write was a delete
 };
+static_assert(sizeof(Committed) == 32);
 
 class TruthLog {
  public:
@@ -55,6 +65,11 @@ class TruthLog {
   /// valid until the next record().
   [[nodiscard]] const Committed* latest(DataClassId cls, std::uint64_t key) const {
     return classes_.at(cls.value).newest.find(key);
+  }
+
+  /// A hint that `key` of `cls` is recorded or judged soon (KeyTable::prefetch). Changes nothing.
+  void prefetch(DataClassId cls, std::uint64_t key) const {
+    classes_[cls.value].newest.prefetch(key);
   }
 
   /// True iff a read at `now` that returned `seen` (a live row's version) is stale: an existing

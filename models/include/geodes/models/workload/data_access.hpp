@@ -67,6 +67,10 @@ class DataAccess {
   /// A copy of the row of `key` in `cls` at `dc` (tombstones included), or nothing.
   [[nodiscard]] virtual std::optional<Row> read(DcId dc, DataClassId cls,
                                                 std::uint64_t key) const = 0;
+  /// A hint that the row of `key` in `cls` at `dc` is read or written soon: the workload gives
+  /// it when an op starts waiting for its next steps, so that their cache misses overlap other
+  /// events. It must change nothing. By default it does nothing.
+  virtual void prefetch(DcId /*dc*/, DataClassId /*cls*/, std::uint64_t /*key*/) const {}
   /// The round-trip time of an API call from `from` to `to` made now, or nullopt when no answer
   /// will ever come (the path is cut). REQUIRES: from != to.
   virtual std::optional<sim::Duration> call(DcId from, DcId to) = 0;

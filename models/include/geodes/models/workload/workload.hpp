@@ -342,6 +342,8 @@ class Workload final : public CommitWaiter {
   StepResult decrement(Op& op, const Step& step);
   void fail_attempt(std::uint32_t op, FailureCause cause);
   void finish(std::uint32_t op, FailureCause cause);
+  // Prefetches the rows and truth-log entries steps [from, to) of `op` will touch (a hint only).
+  void prefetch_steps(const Op& op, std::uint32_t from, std::uint32_t to) const;
   [[nodiscard]] std::uint64_t key_of(const Op& op, const Step& step, DcId dc) const;
   CommitResult commit(const Op& op, DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
                       std::uint64_t value);
