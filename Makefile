@@ -61,7 +61,7 @@ test-fuzz: setup
 	@cd build/fuzz && fuzz/scenario_loader_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	  -rss_limit_mb=2048 -print_final_stats=1 -dict=../../fuzz/scenario.dict \
 	  corpus ../../scenarios ../../fuzz/corpus 2>fuzz.log || { tail -n 60 fuzz.log; exit 1; }
-	@grep -E "stat::number_of_executed_units|stat::new_units_added" build/fuzz/fuzz.log
+	@grep -E "INITED|DONE|stat::number_of_executed_units|stat::new_units_added" build/fuzz/fuzz.log
 
 # `pip install .` into a fresh venv and the `geodes` command it gives (scripts/test-install).
 test-install: setup
