@@ -138,8 +138,16 @@ class Results(_Tables):
 
     @property
     def complete(self) -> bool:
-        """False when the run was interrupted (Ctrl-C)."""
+        """False when the run stopped early: interrupted (Ctrl-C, SIGTERM) or out of memory."""
         return bool(self._core.complete)
+
+    @property
+    def stopped_by(self) -> str:
+        """Why an incomplete run stopped; ``""`` for a complete run.
+
+        ``"interrupted"`` or ``"out of memory while ..."`` (docs/results.md).
+        """
+        return "" if self.complete else str(self._core.stopped_by)
 
     @property
     def fingerprint(self) -> int:
@@ -279,8 +287,16 @@ class ResultsFile(_Tables):
 
     @property
     def complete(self) -> bool:
-        """False when the run was interrupted."""
+        """False when the run stopped early: interrupted or out of memory."""
         return bool(self.meta.get("complete", True))
+
+    @property
+    def stopped_by(self) -> str:
+        """Why an incomplete run stopped; ``""`` when complete.
+
+        The file's ``/meta`` attribute ``stopped_by`` (docs/results.md).
+        """
+        return "" if self.complete else str(self.meta.get("stopped_by", ""))
 
     def lag(self, data_class: str, dc: str | None = None) -> LagHistogram:
         """Return a data class's lag histogram, merged over replica DCs or at replica DC ``dc``."""

@@ -122,8 +122,10 @@ def test_an_interrupted_run_is_reported_as_incomplete():
     stopped = _core.run_scenario(s.source_text, s.origin, list(s.overrides), 3, lambda *a: False)
     r = geodes.Results(stopped, s)
     assert not r.complete
+    assert r.stopped_by == "interrupted"
     text = render_report(r)
     assert "Incomplete run." in text
+    assert "stopped early (interrupted)" in text
     assert "Incomplete run." not in render_report(geodes.run(overrides=SHORT, progress=False))
 
 

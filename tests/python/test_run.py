@@ -137,6 +137,7 @@ def test_results_round_trip_through_hdf5(short_run, tmp_path):
     short_run.to_hdf5(path)
     f = geodes.open_results(path)
     assert f.complete
+    assert f.stopped_by == short_run.stopped_by == ""
     assert f.summary == json.loads(short_run.summary_json(True))
     assert f.meta["seed"] == short_run.seed
     assert "name: login_two_cities" in f.scenario_text
@@ -214,6 +215,7 @@ def test_memory_running_out_during_a_run_raises_simulation_error_with_the_partia
         "except geodes.SimulationError as e:\n"
         "    assert isinstance(e, MemoryError)\n"
         "    assert e.results is not None and not e.results.complete\n"
+        "    assert e.results.stopped_by.startswith('out of memory while'), e.results.stopped_by\n"
         "    assert 0 < e.results.summary['sim_time_s'] < e.results.scenario.duration_s\n"
         "    print('SimulationError:', e)\n"
     )
@@ -221,3 +223,17 @@ def test_memory_running_out_during_a_run_raises_simulation_error_with_the_partia
     assert p.returncode == 0, p.stderr
     assert "SimulationError: the run of 'login_two_cities' stopped: out of memory while" in p.stdout
     assert "bad_alloc" not in p.stdout + p.stderr
+
+
+def test_an_incomplete_run_says_why_in_memory_and_in_its_file(tmp_path):
+    from geodes import _core
+
+    s = geodes.load_scenario(overrides=SHORT)
+    stopped = _core.run_scenario(s.source_text, s.origin, list(s.overrides), 3, lambda *a: False)
+    r = geodes.Results(stopped, s)
+    assert not r.complete and r.stopped_by == "interrupted"
+    path = tmp_path / "stopped.h5"
+    r.to_hdf5(path)
+    f = geodes.open_results(path)
+    assert not f.complete and f.stopped_by == "interrupted"
+    assert r.summary["stopped_by"] == "interrupted"
