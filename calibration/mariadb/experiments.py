@@ -470,6 +470,7 @@ class Harness:
             seen = reader.stop()
         rows = self._trimmed_lags(self._rows(first, seen), res)
         self.c.clear()
+        unseen = int((~np.isfinite(rows[:, 3])).sum())  # kept writes the reader never saw
         rows = rows[np.isfinite(rows[:, 3])]
         pre_commit = analysis.lag_stats(rows[:, 2] - rows[:, 1])
         measured = analysis.lag_stats(rows[:, 3] - rows[:, 1])
@@ -484,7 +485,7 @@ class Harness:
             "driver": self._driver_stats(res),
             "measured": measured.as_dict(),
             "measured_pre_commit": pre_commit.as_dict(),
-            "visibility": seen.summary(),
+            "visibility": {**seen.summary(), "kept_unseen": unseen},
             "service_before": pre,
             "busy_service_us": {
                 "samples": int(len(busy)),
