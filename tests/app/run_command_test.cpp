@@ -30,6 +30,7 @@
 #include "geodes/app/summary_json.hpp"
 #include "geodes/models/system/resource_estimate.hpp"
 #include "sample_results.hpp"
+#include "sanitizers.hpp"
 
 namespace geodes::app {
 namespace {
@@ -272,17 +273,7 @@ TEST(RunCommand, MaxMemoryLowersTheBudgetAndABadSizeIsBadInput) {
   EXPECT_EQ(enough.code, kExitOk) << enough.err;
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using geodes::testing::kSanitized;
 
 struct ChildRun {
   Cli cli;

@@ -11,6 +11,7 @@
 
 #include "child_process.hpp"
 #include "geodes/models/system/system.hpp"
+#include "sanitizers.hpp"
 #include "two_cities.hpp"
 
 namespace geodes::models {
@@ -23,17 +24,7 @@ using testing::two_cities;
 
 // Sanitizers keep shadow memory and freed blocks in quarantine: resident memory then says
 // nothing about the simulator's own structures. The comparisons run in the plain builds.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
+using geodes::testing::kSanitized;
 
 struct Measured {
   double peak_growth_bytes = 0;  // peak resident memory minus the resident memory before
