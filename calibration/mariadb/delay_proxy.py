@@ -13,6 +13,9 @@ Control, one line per command on a TCP port (127.0.0.1 only), answered with one 
   ``release``     forward again (held chunks go at once, their delay long passed)
   ``cut S``       close every connection and refuse new ones for S seconds: a cut link
   ``events``      the log of accepted/closed connections and cuts (monotonic and wall seconds)
+  ``lateness``    the proxy's own delay on the binlog direction (upstream to client) since the
+                  last ``lateness``: per data chunk, when its send finished minus its due time,
+                  in microseconds (then forgotten; at most 500 000 kept)
   ``ping``        liveness
 
 Run as ``python -m calibration.mariadb.delay_proxy --listen-port P --upstream-port U
@@ -46,6 +49,9 @@ class Proxy:
         self._connections: list[tuple[socket.socket, socket.socket]] = []
         self._listener: socket.socket | None = None
         self._refuse_until = 0.0
+        # Per data chunk sent upstream -> client: send finished minus due (s). What the proxy adds
+        # on top of the delay, measured under the run's own load (not in a ping test beside it).
+        self._lateness: collections.deque[float] = collections.deque(maxlen=500_000)
         self._listen()
 
     # --- listening --------------------------------------------------------------------------
@@ -74,11 +80,11 @@ class Proxy:
             with self._lock:
                 self._connections.append((client, upstream))
                 self._log("accepted")
-            for src, dst in ((client, upstream), (upstream, client)):
-                self._pipe(src, dst)
+            self._pipe(client, upstream, record=False)
+            self._pipe(upstream, client, record=True)
 
     # --- one direction ----------------------------------------------------------------------
-    def _pipe(self, src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, record: bool) -> None:
         queue: collections.deque[tuple[float, bytes]] = collections.deque()
         ready = threading.Condition()
 
@@ -116,6 +122,8 @@ class Proxy:
                 except OSError:
                     self._close(src, dst)
                     return
+                if record:
+                    self._lateness.append(time.monotonic() - due)  # deque.append: thread-safe
 
         threading.Thread(target=reader, daemon=True).start()
         threading.Thread(target=writer, daemon=True).start()
@@ -180,6 +188,15 @@ class Proxy:
             self._log("restored")
         self._listen()
 
+    def take_lateness(self) -> list[float]:
+        """Return the recorded lateness samples (s) and forgets them."""
+        out = []
+        while True:
+            try:
+                out.append(self._lateness.popleft())
+            except IndexError:
+                return out
+
     def events(self) -> list[dict]:
         """Return a copy of the event log."""
         with self._lock:
@@ -218,8 +235,10 @@ def _command(proxy: Proxy, words: list[str]) -> dict:
         proxy.cut(float(words[1]))
     elif cmd == "events":
         return {"ok": True, "events": proxy.events()}
+    elif cmd == "lateness":
+        return {"ok": True, "lateness_us": [round(x * 1e6, 1) for x in proxy.take_lateness()]}
     elif cmd != "ping":
-        raise ValueError("allowed: delay MS, hold, release, cut S, events, ping")
+        raise ValueError("allowed: delay MS, hold, release, cut S, events, lateness, ping")
     return {"ok": True}
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from calibration.mariadb import analysis, driver, predict
 from calibration.mariadb.cluster import Cluster
+from calibration.mariadb.delay_proxy import ProxyControl
 from calibration.mariadb.visibility import VisibilityReader, Visible
 
 
@@ -49,6 +50,20 @@ class Plan:
     loaded_drain_backlog: int = 1500
     # The visibility reader's polling interval.
     poll_s: float = 0.001
+
+
+def _quantiles_ms(ms: np.ndarray) -> dict:
+    """Return samples, min, mean, p50, p99 and max of a sample in ms (None where empty)."""
+    if not len(ms):
+        return {"samples": 0, "min": None, "mean": None, "p50": None, "p99": None, "max": None}
+    return {
+        "samples": int(len(ms)),
+        "min": float(ms.min()),
+        "mean": float(ms.mean()),
+        "p50": float(np.quantile(ms, 0.5)),
+        "p99": float(np.quantile(ms, 0.99)),
+        "max": float(ms.max()),
+    }
 
 
 def loadavg() -> list[float]:
@@ -100,6 +115,9 @@ class Harness:
         self.log = log
         self.next_id = 1_000_000
         self.proxy_overhead_ms = 0.0
+        # The part of the proxy's overhead before a chunk's stamp (the reader's wake-up and
+        # loopback), from the ping test: its overhead minus its writer's lateness.
+        self.proxy_pre_stamp_ms = 0.0
         self.service_s: np.ndarray | None = None
 
     # --- helpers ------------------------------------------------------------------------------
@@ -228,11 +246,18 @@ class Harness:
             wait_for_port(control)
             direct = self._pings(echo_port, pings // 4)
             proxied = self._pings(listen, pings)
+            probe = ProxyControl(control)
+            try:
+                late_ms = np.array(probe.send("lateness")["lateness_us"]) / 1e3
+            finally:
+                probe.close()
         finally:
             proxy.stop()
             echo.close()
         added = (proxied - 2 * self.c.options.delay_ms / 1e3) / 2 - np.median(direct) / 2
         self.proxy_overhead_ms = float(np.mean(added) * 1e3)
+        late_mean = float(late_ms.mean()) if len(late_ms) else 0.0
+        self.proxy_pre_stamp_ms = max(self.proxy_overhead_ms - late_mean, 0.0)
         return {
             "delay_ms": self.c.options.delay_ms,
             "pings": int(len(proxied)),
@@ -244,6 +269,8 @@ class Harness:
                 "p99": float(np.quantile(added, 0.99) * 1e3),
                 "max": float(added.max() * 1e3),
             },
+            "writer_lateness_ms": _quantiles_ms(late_ms),
+            "pre_stamp_ms": self.proxy_pre_stamp_ms,
         }
 
     @staticmethod
@@ -461,6 +488,7 @@ class Harness:
         la0 = loadavg()
         first = self._ids()
         reader = self._reader(first)
+        self.c.control.send("lateness")  # forget what came before this run
         try:
             res, _, _ = self._drive(rate, p.run_s, seed, p.processes, p.threads, first=first)
             la1 = loadavg()
@@ -468,6 +496,7 @@ class Harness:
             time.sleep(0.05)
         finally:
             seen = reader.stop()
+        late_ms = np.array(self.c.control.send("lateness")["lateness_us"]) / 1e3
         rows = self._trimmed_lags(self._rows(first, seen), res)
         self.c.clear()
         unseen = int((~np.isfinite(rows[:, 3])).sum())  # kept writes the reader never saw
@@ -491,9 +520,10 @@ class Harness:
                 "samples": int(len(busy)),
                 "mean": float(busy.mean() * 1e6) if len(busy) else None,
             },
+            "proxy_lateness_ms": _quantiles_ms(late_ms),
         }
 
-        def lag(apply_s: np.ndarray, mode: str = "writeset") -> dict:
+        def lag(apply_s: np.ndarray, mode: str = "writeset", latency: str | None = None) -> dict:
             spec = predict.scenario(
                 rate,
                 predict.empirical(apply_s),
@@ -501,6 +531,7 @@ class Harness:
                 p.predict_s,
                 threads=threads,
                 parallelism=mode,
+                latency=latency,
             )
             return predict.predict(spec, seed=p.seed).lag_ms()
 
@@ -514,6 +545,15 @@ class Harness:
             # The model fed with the service time measured under this very load: tells a wrong
             # input (the applier slowed by the load around it) from a wrong model.
             out["predicted_in_run_service"] = lag(busy)
+        if len(late_ms):
+            # The link as the binlog met it in this run: the delay, the proxy's part before a
+            # chunk's stamp (ping test), then per message a draw of the proxy's lateness measured
+            # on this run's own binlog chunks (its writer's wake-up and send, under this load).
+            base_ms = self.c.options.delay_ms + self.proxy_pre_stamp_ms
+            out["proxy_link_base_ms"] = base_ms
+            out["predicted_proxy_link"] = lag(
+                service, latency=predict.empirical((base_ms + late_ms) / 1e3)
+            )
         self.log(
             f"  {threads} thread(s) {fraction:.0%} ({rate:.0f}/s): measured mean "
             f"{measured.mean_ms:.2f} p99 {measured.p99_ms:.2f} ms (pre-commit mean "

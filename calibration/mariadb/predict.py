@@ -61,8 +61,12 @@ def scenario(
     retry_interval_s: float = 60,
     faults: list[dict] | None = None,
     series_interval: str = "1s",
+    latency: str | None = None,
 ) -> dict:
-    """Return the scenario dict (the YAML format of docs/scenario.md) for one experiment."""
+    """Return the scenario dict (the YAML format of docs/scenario.md) for one experiment.
+
+    The link's latency is `const(latency_ms)` unless `latency` (a distribution) is given.
+    """
     channel: dict[str, Any] = {
         "type": "mysql_replication",
         "apply_time": apply_time,
@@ -83,7 +87,10 @@ def scenario(
         "topology": {
             "datacenters": {"src": "Primary", "dst": "Replica"},
             "links": {
-                "wan": {"between": ["src", "dst"], "latency": f"const({latency_ms * 1e3:.1f}us)"}
+                "wan": {
+                    "between": ["src", "dst"],
+                    "latency": latency or f"const({latency_ms * 1e3:.1f}us)",
+                }
             },
         },
         "data": {"rows": {"size": "200B", "id_strategy": "central"}},

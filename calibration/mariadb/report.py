@@ -49,6 +49,7 @@ def table(results: dict) -> list[dict]:
             for key, what in (
                 ("predicted_start_service", "idle-drain service"),
                 ("predicted_in_run_service", "in-run service"),
+                ("predicted_proxy_link", "link with the proxy's in-run delay"),
             ):
                 q = e.get(key)
                 if q:
@@ -171,6 +172,15 @@ def figure(results: dict, path: Path) -> None:
                 "x",
                 color="0.5",
                 label="mean to the trigger (before the commit)",
+            )
+        link = [e.get("predicted_proxy_link") for e in runs]
+        if all(link):
+            ax.plot(
+                x,
+                [q["p99"] for q in link],
+                ":",
+                color="C3",
+                label="p99 predicted, link with the proxy's in-run delay",
             )
         ax.set_title(title)
         ax.set_xlabel("load, % of the single-threaded applier's capacity")

@@ -78,6 +78,19 @@ def test_the_reader_saw_every_kept_write_become_visible_after_its_trigger_fired(
     assert -0.2 < seen["mean_ms"] - pre["mean_ms"] < 2 + poll
 
 
+def test_the_proxy_timed_every_binlog_chunk_it_forwarded_and_none_went_early(smoke):
+    _, results, _ = smoke
+    run = results["single"][0]
+    late = run["proxy_lateness_ms"]
+    # At least one chunk per few writes (the dump thread sends each commit's events as it comes;
+    # a chunk may carry several at once), each sent no earlier than its due time.
+    assert late["samples"] > 0.2 * run["driver"]["writes"]
+    assert 0 <= late["min"] <= late["p50"] <= late["p99"] <= late["max"]
+    assert results["proxy"]["writer_lateness_ms"]["samples"] > 0
+    # The link fed with them predicts a lag no shorter than the delay.
+    assert run["predicted_proxy_link"]["p50"] >= results["conditions"]["delay_ms"]
+
+
 def test_measured_and_predicted_mean_lag_agree_within_a_loose_bound(smoke):
     _, results, _ = smoke
     rows = [r for r in results["table"] if r["quantity"] == "mean lag ms"]
