@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from calibration.mariadb import processes, report
 from calibration.mariadb.cluster import Cluster, ClusterOptions
 from calibration.mariadb.experiments import Harness, Plan, keep_awake, loadavg
@@ -56,6 +58,8 @@ def run(args: argparse.Namespace) -> dict:
     plan = SMOKE if args.smoke else Plan()
     if args.run_s:
         plan.run_s = args.run_s
+    if args.seed is not None:
+        plan.seed = args.seed
     if args.loads:
         plan.loads = plan.parallel_loads = tuple(float(x) for x in args.loads.split(","))
     if args.skip:
@@ -147,7 +151,19 @@ def run(args: argparse.Namespace) -> dict:
             processes.stop_all()
     results["loadavg_end"] = loadavg()
     results["table"] = report.table(results)
+    if args.raw:
+        write_raw(h.raw, args.out / "raw")
     return results
+
+
+def write_raw(raw: dict, out: Path) -> None:
+    """Write each Poisson run's kept rows to OUT/raw/<run>.csv (each file via a rename)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in raw.items():
+        tmp = out / f"{name}.csv.tmp"
+        header = "id,src_s,trigger_s,visible_s,due_s"
+        np.savetxt(tmp, rows, delimiter=",", header=header, comments="", fmt=["%d"] + ["%.6f"] * 4)
+        os.replace(tmp, out / f"{name}.csv")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -177,6 +193,12 @@ def main(argv: list[str] | None = None) -> int:
         "--skip",
         default=None,
         help="experiments not to run, comma-separated: single,parallel,semi_sync,fallback,cut",
+    )
+    p.add_argument("--seed", type=int, default=None, help="the Poisson schedules' seed (1)")
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="also write each Poisson run's rows (id, src, trigger, visible, due) to OUT/raw/",
     )
     args = p.parse_args(argv)
     try:

@@ -119,6 +119,8 @@ class Harness:
         # loopback), from the ping test: its overhead minus its writer's lateness.
         self.proxy_pre_stamp_ms = 0.0
         self.service_s: np.ndarray | None = None
+        # Per Poisson run, its kept rows (id, src_s, trigger_s, visible_s, due_s), for --raw.
+        self.raw: dict[str, np.ndarray] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _ids(self) -> int:
@@ -170,12 +172,15 @@ class Harness:
         return np.column_stack([rows, vis])
 
     def _trimmed_lags(self, rows: np.ndarray, res: driver.DriveResult) -> np.ndarray:
-        # Drop the first and last trim_s of the schedule: the driver's start and the end.
+        """Return the rows of `_rows` plus each write's due time (s from the start), trimmed.
+
+        Drops the first and last trim_s of the schedule: the driver's start and the end.
+        """
         by_id = dict(zip(res.ids.astype(np.int64), res.due))
         due = np.array([by_id.get(int(i), np.nan) for i in rows[:, 0]])
         end = float(res.due.max())
         keep = (due >= self.plan.trim_s) & (due <= end - self.plan.trim_s / 2)
-        return rows[keep]
+        return np.column_stack([rows, due])[keep]
 
     def _driver_stats(self, res: driver.DriveResult) -> dict:
         late = res.lateness * 1e3
@@ -501,6 +506,7 @@ class Harness:
         self.c.clear()
         unseen = int((~np.isfinite(rows[:, 3])).sum())  # kept writes the reader never saw
         rows = rows[np.isfinite(rows[:, 3])]
+        self.raw[f"poisson-{threads}thr-{fraction:.3f}"] = rows
         pre_commit = analysis.lag_stats(rows[:, 2] - rows[:, 1])
         measured = analysis.lag_stats(rows[:, 3] - rows[:, 1])
         fixed_max = (self.latency_ms + 2.0) / 1e3

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ def smoke(tmp_path_factory):
     mariadb_or_skip()
     out = tmp_path_factory.mktemp("calibration")
     done = subprocess.run(
-        [sys.executable, "-m", "calibration.mariadb", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "calibration.mariadb", "--smoke", "--raw", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -106,3 +107,17 @@ def test_the_run_left_nothing_listening(smoke):
         with socket.socket() as s:
             s.settimeout(0.5)
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"{name} still listens on {port}"
+
+
+def test_raw_rows_are_the_ones_the_statistics_were_computed_from(smoke):
+    out, results, _ = smoke
+    run = results["single"][0]
+    name = f"poisson-1thr-{run['fraction']:.3f}.csv"
+    rows = np.loadtxt(out / "raw" / name, delimiter=",", skiprows=1, ndmin=2)
+    assert rows.shape == (run["measured"]["n"], 5)
+    lag_ms = (rows[:, 3] - rows[:, 1]) * 1e3
+    # The CSV keeps microseconds: the mean agrees to well under one.
+    assert abs(lag_ms.mean() - run["measured"]["mean_ms"]) < 1e-3
+    plan = results["plan"]
+    assert rows[:, 4].min() >= plan["trim_s"]
+    assert rows[:, 4].max() <= plan["run_s"] - plan["trim_s"] / 2 + 1e-6
