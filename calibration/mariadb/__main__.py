@@ -157,12 +157,14 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def write_raw(raw: dict, out: Path) -> None:
-    """Write each Poisson run's kept rows to OUT/raw/<run>.csv (each file via a rename)."""
+    """Write each of `Harness.raw`'s tables to OUT/raw/<name>.csv (each file via a rename)."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, rows in raw.items():
+    for name, (header, rows) in raw.items():
         tmp = out / f"{name}.csv.tmp"
-        header = "id,src_s,trigger_s,visible_s,due_s"
-        np.savetxt(tmp, rows, delimiter=",", header=header, comments="", fmt=["%d"] + ["%.6f"] * 4)
+        fmt = ["%d" if col == "id" else "%.6f" for col in header.split(",")]
+        np.savetxt(
+            tmp, rows.reshape(-1, len(fmt)), delimiter=",", header=header, comments="", fmt=fmt
+        )
         os.replace(tmp, out / f"{name}.csv")
 
 

@@ -66,28 +66,59 @@ def drain_service_times(dst_s: np.ndarray) -> np.ndarray:
     return np.diff(d)
 
 
-def busy_service_times(src_s: np.ndarray, dst_s: np.ndarray, fixed_max_s: float) -> np.ndarray:
+def overlaps(start_s: np.ndarray, end_s: np.ndarray, windows_s: np.ndarray | None) -> np.ndarray:
+    """Return, per interval (start_s[i], end_s[i]), whether it overlaps any of `windows_s`.
+
+    `windows_s` is an (n, 2) array of [from, to] (in any order, possibly overlapping) or None.
+    """
+    start_s, end_s = np.asarray(start_s), np.asarray(end_s)
+    if windows_s is None or not len(windows_s):
+        return np.zeros(len(start_s), dtype=bool)
+    w = np.asarray(windows_s, dtype=float).reshape(-1, 2)
+    w = w[np.argsort(w[:, 0], kind="stable")]
+    # Merge into disjoint windows: then both their starts and their ends increase.
+    reach = np.maximum.accumulate(w[:, 1])
+    new = np.r_[True, w[1:, 0] > reach[:-1]]
+    starts = w[new, 0]
+    ends = np.maximum.reduceat(w[:, 1], np.flatnonzero(new))
+    i = np.searchsorted(starts, end_s, side="left") - 1  # the last window starting before the end
+    return (i >= 0) & (ends[np.maximum(i, 0)] > start_s)
+
+
+def busy_service_times(
+    src_s: np.ndarray,
+    dst_s: np.ndarray,
+    fixed_max_s: float,
+    stalls_s: np.ndarray | None = None,
+) -> np.ndarray:
     """Service times (s) seen inside the busy periods of a loaded run (a check of the drain's).
 
     Write i (in apply order) surely found the applier busy when it reached the relay log no later
     than `fixed_max_s` after its commit and that is before the previous write was applied:
     src_i + fixed_max_s < dst_(i-1). Then dst_i - dst_(i-1) is write i's whole service time, and
-    it is unbiased: whether write i waited depends on earlier writes only.
+    it is unbiased: whether write i waited depends on earlier writes only. A write the link held
+    back longer breaks that: `stalls_s` ((n, 2) epoch [from, to], the proxy's late chunks) drops
+    every gap that overlaps one (the applier may have idled for want of the write).
     """
     order = np.argsort(dst_s, kind="stable")
     s = np.asarray(src_s)[order]
     d = np.asarray(dst_s)[order]
-    waited = s[1:] + fixed_max_s < d[:-1]
+    waited = (s[1:] + fixed_max_s < d[:-1]) & ~overlaps(d[:-1], d[1:], stalls_s)
     return (d[1:] - d[:-1])[waited]
 
 
 def backlog_service_times(
-    src_s: np.ndarray, dst_s: np.ndarray, start_s: float, fixed_max_s: float
+    src_s: np.ndarray,
+    dst_s: np.ndarray,
+    start_s: float,
+    fixed_max_s: float,
+    stalls_s: np.ndarray | None = None,
 ) -> tuple[np.ndarray, float]:
     """Service times (s) of an applier draining a backlog from `start_s` while writes arrive.
 
     The backlog is gone at the first write applied after `start_s` whose lag is under
-    `fixed_max_s` (it did not wait); returns the `busy_service_times` of the writes applied in
+    `fixed_max_s` (it did not wait); returns the `busy_service_times` (without the gaps that
+    overlap `stalls_s`) of the writes applied in
     (start_s, that moment] and the moment itself (the last apply if the backlog never cleared).
     """
     order = np.argsort(dst_s, kind="stable")
@@ -96,7 +127,7 @@ def backlog_service_times(
     fresh = after & (dst - src < fixed_max_s)
     end = float(dst[np.argmax(fresh)]) if fresh.any() else float(dst[-1])
     window = after & (dst <= end)
-    return busy_service_times(src[window], dst[window], fixed_max_s), end
+    return busy_service_times(src[window], dst[window], fixed_max_s, stalls_s), end
 
 
 def catch_up(

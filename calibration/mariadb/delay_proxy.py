@@ -13,9 +13,13 @@ Control, one line per command on a TCP port (127.0.0.1 only), answered with one 
   ``release``     forward again (held chunks go at once, their delay long passed)
   ``cut S``       close every connection and refuse new ones for S seconds: a cut link
   ``events``      the log of accepted/closed connections and cuts (monotonic and wall seconds)
-  ``lateness``    the proxy's own delay on the binlog direction (upstream to client) since the
-                  last ``lateness``: per data chunk, when its send finished minus its due time,
-                  in microseconds (then forgotten; at most 500 000 kept)
+  ``lateness``    the proxy's own delay since the last ``lateness``: per data chunk, when its
+                  send finished minus its due time, in microseconds, on the binlog direction
+                  (upstream to client, ``lateness_us``) and on the other (client to upstream:
+                  the replica's semi-sync acks, ``lateness_up_us``); then forgotten; at most
+                  500 000 kept per direction); and ``stalls``: the binlog chunks that left more
+                  than 2 ms late, as [due, sent] CLOCK_MONOTONIC seconds (the replica may have
+                  idled for want of them)
   ``ping``        liveness
 
 Run as ``python -m calibration.mariadb.delay_proxy --listen-port P --upstream-port U
@@ -33,6 +37,8 @@ import threading
 import time
 
 CHUNK = 65536
+# A binlog chunk this late (s) is reported as a stall (the proxy, not the replica, held it).
+STALL_S = 0.002
 
 
 class Proxy:
@@ -49,9 +55,14 @@ class Proxy:
         self._connections: list[tuple[socket.socket, socket.socket]] = []
         self._listener: socket.socket | None = None
         self._refuse_until = 0.0
-        # Per data chunk sent upstream -> client: send finished minus due (s). What the proxy adds
-        # on top of the delay, measured under the run's own load (not in a ping test beside it).
-        self._lateness: collections.deque[float] = collections.deque(maxlen=500_000)
+        # Per data chunk, per direction (upstream -> client "down", client -> upstream "up"): send
+        # finished minus due (s). What the proxy adds on top of the delay, measured under the
+        # run's own load (not in a ping test beside it).
+        self._lateness: dict[str, collections.deque[float]] = {
+            d: collections.deque(maxlen=500_000) for d in ("down", "up")
+        }
+        # Binlog chunks sent more than STALL_S after their due time: (due, sent) monotonic s.
+        self._stalls: collections.deque[tuple[float, float]] = collections.deque(maxlen=100_000)
         self._listen()
 
     # --- listening --------------------------------------------------------------------------
@@ -80,11 +91,17 @@ class Proxy:
             with self._lock:
                 self._connections.append((client, upstream))
                 self._log("accepted")
-            self._pipe(client, upstream, record=False)
-            self._pipe(upstream, client, record=True)
+            self._pipe(client, upstream, self._lateness["up"])
+            self._pipe(upstream, client, self._lateness["down"], self._stalls)
 
     # --- one direction ----------------------------------------------------------------------
-    def _pipe(self, src: socket.socket, dst: socket.socket, record: bool) -> None:
+    def _pipe(
+        self,
+        src: socket.socket,
+        dst: socket.socket,
+        late: collections.deque,
+        stalls: collections.deque | None = None,
+    ) -> None:
         queue: collections.deque[tuple[float, bytes]] = collections.deque()
         ready = threading.Condition()
 
@@ -122,8 +139,10 @@ class Proxy:
                 except OSError:
                     self._close(src, dst)
                     return
-                if record:
-                    self._lateness.append(time.monotonic() - due)  # deque.append: thread-safe
+                sent = time.monotonic()
+                late.append(sent - due)  # deque.append: thread-safe
+                if stalls is not None and sent - due > STALL_S:
+                    stalls.append((due, sent))
 
         threading.Thread(target=reader, daemon=True).start()
         threading.Thread(target=writer, daemon=True).start()
@@ -188,12 +207,21 @@ class Proxy:
             self._log("restored")
         self._listen()
 
-    def take_lateness(self) -> list[float]:
-        """Return the recorded lateness samples (s) and forgets them."""
+    def take_lateness(self, direction: str = "down") -> list[float]:
+        """Return the lateness samples (s) recorded in `direction` and forget them."""
+        late, out = self._lateness[direction], []
+        while True:
+            try:
+                out.append(late.popleft())
+            except IndexError:
+                return out
+
+    def take_stalls(self) -> list[tuple[float, float]]:
+        """Return the late binlog chunks' (due, sent) recorded so far and forget them."""
         out = []
         while True:
             try:
-                out.append(self._lateness.popleft())
+                out.append(self._stalls.popleft())
             except IndexError:
                 return out
 
@@ -236,7 +264,12 @@ def _command(proxy: Proxy, words: list[str]) -> dict:
     elif cmd == "events":
         return {"ok": True, "events": proxy.events()}
     elif cmd == "lateness":
-        return {"ok": True, "lateness_us": [round(x * 1e6, 1) for x in proxy.take_lateness()]}
+        return {
+            "ok": True,
+            "lateness_us": [round(x * 1e6, 1) for x in proxy.take_lateness("down")],
+            "lateness_up_us": [round(x * 1e6, 1) for x in proxy.take_lateness("up")],
+            "stalls": [[round(a, 6), round(b, 6)] for a, b in proxy.take_stalls()],
+        }
     elif cmd != "ping":
         raise ValueError("allowed: delay MS, hold, release, cut S, events, lateness, ping")
     return {"ok": True}

@@ -66,9 +66,45 @@ def _quantiles_ms(ms: np.ndarray) -> dict:
     }
 
 
+def _stalls_summary(stalls: np.ndarray) -> dict:
+    """How many late binlog chunks (the proxy's stalls), their total and longest time late."""
+    late = (stalls[:, 1] - stalls[:, 0]) * 1e3 if len(stalls) else np.zeros(0)
+    return {
+        "count": int(len(late)),
+        "total_ms": float(late.sum()),
+        "max_ms": float(late.max()) if len(late) else None,
+    }
+
+
 def loadavg() -> list[float]:
     """Return the 1, 5 and 15 minute load averages."""
     return list(os.getloadavg())
+
+
+def steal_ticks() -> list[int]:
+    """Per CPU, /proc/stat's `steal` in USER_HZ ticks ([] where the kernel does not say).
+
+    Steal is the time the hypervisor ran something else while this virtual CPU had work.
+    """
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        f = line.split()
+        if f and f[0].startswith("cpu") and f[0] != "cpu" and len(f) > 8:
+            out.append(int(f[8]))
+    return out
+
+
+def steal_ms(before: list[int], after: list[int]) -> list[float] | None:
+    """Per CPU, the stolen time (ms) between two `steal_ticks` readings."""
+    if not before or len(before) != len(after):
+        return None
+    hz = os.sysconf("SC_CLK_TCK")
+    return [1e3 * (b - a) / hz for a, b in zip(before, after)]
 
 
 def _spin(cpus: set[int] | None, parent: int) -> None:
@@ -119,8 +155,12 @@ class Harness:
         # loopback), from the ping test: its overhead minus its writer's lateness.
         self.proxy_pre_stamp_ms = 0.0
         self.service_s: np.ndarray | None = None
-        # Per Poisson run, its kept rows (id, src_s, trigger_s, visible_s, due_s), for --raw.
-        self.raw: dict[str, np.ndarray] = {}
+        # For --raw, per Poisson run: its kept rows (id, src_s, trigger_s, visible_s, due_s) and
+        # the proxy's stalls in it (from_s, to_s), by file name: (CSV header, rows).
+        self.raw: dict[str, tuple[str, np.ndarray]] = {}
+        # Per single-threaded async Poisson run's fraction, each kept write's commit from its due
+        # time (s): the local commit the semi-sync prediction adds its wait to.
+        self.async_commit_s: dict[float, np.ndarray] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _ids(self) -> int:
@@ -181,6 +221,20 @@ class Harness:
         end = float(res.due.max())
         keep = (due >= self.plan.trim_s) & (due <= end - self.plan.trim_s / 2)
         return np.column_stack([rows, due])[keep]
+
+    def _take_lateness(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return and forget the proxy's lateness and stalls since the last call.
+
+        Lateness per chunk in ms, binlog then acks; stalls (late binlog chunks) as (n, 2) epoch
+        [due, sent], on SYSDATE's clock.
+        """
+        late = self.c.control.send("lateness")
+        stalls = np.array(late["stalls"], dtype=float).reshape(-1, 2) + clock_offset()
+        return (
+            np.array(late["lateness_us"]) / 1e3,
+            np.array(late["lateness_up_us"]) / 1e3,
+            stalls,
+        )
 
     def _driver_stats(self, res: driver.DriveResult) -> dict:
         late = res.lateness * 1e3
@@ -253,7 +307,9 @@ class Harness:
             proxied = self._pings(listen, pings)
             probe = ProxyControl(control)
             try:
-                late_ms = np.array(probe.send("lateness")["lateness_us"]) / 1e3
+                late = probe.send("lateness")
+                # A ping crosses both directions: their chunks' lateness together.
+                late_ms = np.array(late["lateness_us"] + late["lateness_up_us"]) / 1e3
             finally:
                 probe.close()
         finally:
@@ -371,6 +427,7 @@ class Harness:
             cur.execute("STOP SLAVE SQL_THREAD")
         first = self._ids()
         reader = self._reader(first)
+        self._take_lateness()  # forget what came before
         t = threading.Thread(target=start_sql)
         t.start()
         try:
@@ -381,10 +438,13 @@ class Harness:
         finally:
             t.join()
             seen = reader.stop()
+        _, _, stalls = self._take_lateness()
         rows = self._rows(first, seen)
         self.c.clear()
         fixed_max = (self.latency_ms + 2.0) / 1e3
-        s, end = analysis.backlog_service_times(rows[:, 1], rows[:, 2], started[0], fixed_max)
+        s, end = analysis.backlog_service_times(
+            rows[:, 1], rows[:, 2], started[0], fixed_max, stalls
+        )
         s = s[s > 0]
         us = s * 1e6
         stats = {
@@ -400,6 +460,7 @@ class Harness:
             "p99_us": float(np.quantile(us, 0.99)),
             "loadavg": loadavg(),
             "driver": self._driver_stats(res),
+            "proxy_stalls": _stalls_summary(stalls),
         }
         return s, stats
 
@@ -480,6 +541,7 @@ class Harness:
         """
         p = self.plan
         seed = p.seed + int(fraction * 100)
+        nominal = fraction
         rate = p.fixed_rate or fraction * self.capacity
         fraction = rate / self.capacity
         pre = None
@@ -490,33 +552,39 @@ class Harness:
             service, pre = self.loaded_drain(rate, seed + 50)
             if threads > 1:
                 self.c.configure_replica(parallel_threads=threads, semi_sync=False)
-        la0 = loadavg()
+        la0, steal0 = loadavg(), steal_ticks()
         first = self._ids()
         reader = self._reader(first)
-        self.c.control.send("lateness")  # forget what came before this run
+        self._take_lateness()  # forget what came before this run
         try:
             res, _, _ = self._drive(rate, p.run_s, seed, p.processes, p.threads, first=first)
-            la1 = loadavg()
+            la1, steal1 = loadavg(), steal_ticks()
             self.c.wait_caught_up()
             time.sleep(0.05)
         finally:
             seen = reader.stop()
-        late_ms = np.array(self.c.control.send("lateness")["lateness_us"]) / 1e3
+        late_ms, _, stalls = self._take_lateness()
+        if threads == 1:
+            self.async_commit_s[nominal] = (res.finished - res.due)[res.due >= p.trim_s]
         rows = self._trimmed_lags(self._rows(first, seen), res)
         self.c.clear()
         unseen = int((~np.isfinite(rows[:, 3])).sum())  # kept writes the reader never saw
         rows = rows[np.isfinite(rows[:, 3])]
-        self.raw[f"poisson-{threads}thr-{fraction:.3f}"] = rows
+        name = f"poisson-{threads}thr-{fraction:.3f}"
+        self.raw[name] = ("id,src_s,trigger_s,visible_s,due_s", rows)
+        self.raw[f"{name}-stalls"] = ("from_s,to_s", stalls)
         pre_commit = analysis.lag_stats(rows[:, 2] - rows[:, 1])
         measured = analysis.lag_stats(rows[:, 3] - rows[:, 1])
         fixed_max = (self.latency_ms + 2.0) / 1e3
-        busy = analysis.busy_service_times(rows[:, 1], rows[:, 2], fixed_max)
+        busy = analysis.busy_service_times(rows[:, 1], rows[:, 2], fixed_max, stalls)
         out = {
             "fraction": fraction,
             "rate_per_s": rate,
             "threads": threads,
             "loadavg_start": la0,
             "loadavg_end": la1,
+            # Per CPU: the time the hypervisor took from this VM during the run.
+            "steal_ms": steal_ms(steal0, steal1),
             "driver": self._driver_stats(res),
             "measured": measured.as_dict(),
             "measured_pre_commit": pre_commit.as_dict(),
@@ -527,6 +595,7 @@ class Harness:
                 "mean": float(busy.mean() * 1e6) if len(busy) else None,
             },
             "proxy_lateness_ms": _quantiles_ms(late_ms),
+            "proxy_stalls": _stalls_summary(stalls),
         }
 
         def lag(apply_s: np.ndarray, mode: str = "writeset", latency: str | None = None) -> dict:
@@ -583,7 +652,9 @@ class Harness:
         # Connections enough for the commits in flight (rate x round trip), 2.5x over, 2 processes.
         in_flight = rate * (2 * self.latency_ms + 2.0) / 1e3
         concurrency = max(p.threads, int(np.ceil(2.5 * in_flight / 2)))
+        self._take_lateness()  # forget what came before this run
         res, _, first = self._drive(rate, p.semi_sync_s, p.seed + 500, 2, concurrency)
+        down_ms, up_ms, _ = self._take_lateness()
         status = self.c.primary_status("Rpl_semi_sync_master_%")
         self.c.wait_caught_up()
         self.c.clear()
@@ -595,7 +666,7 @@ class Harness:
         )
         pred = predict.predict(spec, seed=p.seed)
         wait = pred.channel["commit_latency_ms"]
-        return {
+        out = {
             "fraction": fraction,
             "rate_per_s": rate,
             "connections": 2 * concurrency,
@@ -611,7 +682,34 @@ class Harness:
             "predicted_commit_ms": {
                 k: wait[k] + async_commit_ms for k in ("mean", "p50", "p99") if wait[k] is not None
             },
+            "proxy_lateness_ms": {"binlog": _quantiles_ms(down_ms), "acks": _quantiles_ms(up_ms)},
         }
+        local = self.async_commit_s.get(fraction)
+        if local is not None and len(local):
+            # The whole commit as geodes' op latency: the class's write_time is the local commit
+            # measured under async at this rate (its distribution, not its mean), then the wait.
+            def op(latency: str | None) -> dict:
+                spec = predict.scenario(
+                    rate,
+                    predict.empirical(self.service_s),
+                    self.latency_ms,
+                    p.predict_s,
+                    semi_sync=True,
+                    write_time=predict.empirical(local),
+                    latency=latency,
+                )
+                return predict.predict(spec, seed=p.seed).op_latency_ms()
+
+            out["predicted_op_ms"] = op(None)
+            if len(down_ms) and len(up_ms):
+                # And the link as this run met it: the delay, the proxy's part before a chunk's
+                # stamp, then a draw of its chunks' lateness, both directions pooled (geodes'
+                # link has one latency distribution for both ways).
+                base_ms = self.c.options.delay_ms + self.proxy_pre_stamp_ms
+                both = np.concatenate([down_ms, up_ms])
+                out["proxy_link_base_ms"] = base_ms
+                out["predicted_op_proxy_link_ms"] = op(predict.empirical((base_ms + both) / 1e3))
+        return out
 
     def semi_sync_fallback(self, rate: float, timeout_ms: int = 3000, hold_s: float = 8.0) -> dict:
         """Silence the proxy for `hold_s`: commits wait `timeout_ms`, then go async."""

@@ -35,6 +35,10 @@ class Prediction:
         """mean, p50, p99, p999, max of the channel lag (ms)."""
         return self.channel["lag_ms"]
 
+    def op_latency_ms(self) -> dict:
+        """mean, p50, p99, p999, max of the insert's op latency (ms): local write plus wait."""
+        return self.summary["businesses"]["insert"]["latency_ms"]
+
 
 def empirical(samples_s: np.ndarray, limit: int = 4000, seed: int = 1) -> str:
     """Return an `empirical(...)` of at most `limit` of the samples (s), in microseconds.
@@ -62,10 +66,12 @@ def scenario(
     faults: list[dict] | None = None,
     series_interval: str = "1s",
     latency: str | None = None,
+    write_time: str | None = None,
 ) -> dict:
     """Return the scenario dict (the YAML format of docs/scenario.md) for one experiment.
 
-    The link's latency is `const(latency_ms)` unless `latency` (a distribution) is given.
+    The link's latency is `const(latency_ms)` unless `latency` (a distribution) is given; the
+    rows' local `write_time` (the op latency's local part) is geodes' default unless given.
     """
     channel: dict[str, Any] = {
         "type": "mysql_replication",
@@ -77,6 +83,9 @@ def scenario(
     if semi_sync:
         channel["mode"] = "semi_sync"
         channel["semi_sync_timeout"] = f"{semi_sync_timeout_ms}ms"
+    rows: dict[str, Any] = {"size": "200B", "id_strategy": "central"}
+    if write_time:
+        rows["write_time"] = write_time
     return {
         "name": "mariadb_calibration",
         "description": "a primary and a replica joined by a constant-delay link (calibration)",
@@ -93,7 +102,7 @@ def scenario(
                 }
             },
         },
-        "data": {"rows": {"size": "200B", "id_strategy": "central"}},
+        "data": {"rows": rows},
         "channels": {"binlog": channel},
         "sync": {"rows": "binlog"},
         "businesses": {

@@ -68,6 +68,24 @@ def table(results: dict) -> list[dict]:
                     "commit",
                 )
             )
+        # The whole commit as geodes' op latency (the local commit's distribution, not its mean,
+        # as the write's write_time), with the constant link and with the proxy's in-run delay.
+        for key, what in (
+            ("predicted_op_ms", "op latency"),
+            ("predicted_op_proxy_link_ms", "op latency, link with the proxy's in-run delay"),
+        ):
+            o = s.get(key)
+            if o:
+                for q in ("mean", "p50", "p99"):
+                    rows.append(
+                        _row(
+                            name,
+                            f"{q} commit ms, {what}",
+                            s["measured_commit_ms"][q],
+                            o[q],
+                            "commit",
+                        )
+                    )
     f = results.get("semi_sync_fallback")
     if f:
         name = f"semi-sync timeout {f['timeout_ms']} ms, proxy silent {f['hold_s']:.0f} s"

@@ -58,3 +58,21 @@ def test_the_idle_drain_prediction_and_the_catch_up_with_its_own_service_get_row
     assert abs(q["mean lag ms, idle-drain service"]["error_pct"] - 100.0) < 1e-9
     assert not q["catch-up s"]["within_target"]
     assert q["catch-up s, catch-up's service"]["within_target"]
+
+
+def test_semi_sync_gets_the_wait_plus_mean_rows_and_the_op_latency_rows_when_measured():
+    semi = {
+        "rate_per_s": 111.0,
+        "measured_commit_ms": {"mean": 32.0, "p50": 31.5, "p99": 40.0},
+        "predicted_commit_ms": {"mean": 31.5, "p50": 31.6, "p99": 31.7},
+    }
+    base = [r["quantity"] for r in report.table({"semi_sync": semi})]
+    assert base == ["mean commit ms", "p50 commit ms", "p99 commit ms"]
+    semi["predicted_op_ms"] = {"mean": 32.0, "p50": 31.5, "p99": 33.0}
+    semi["predicted_op_proxy_link_ms"] = {"mean": 32.2, "p50": 31.6, "p99": 38.0}
+    q = {r["quantity"]: r for r in report.table({"semi_sync": semi})}
+    assert len(q) == 9
+    assert not q["p99 commit ms, op latency"]["within_target"]  # 33 vs 40: -17.5%
+    assert abs(q["p99 commit ms, op latency"]["error_pct"] + 17.5) < 1e-9
+    tail = q["p99 commit ms, op latency, link with the proxy's in-run delay"]
+    assert tail["within_target"] and abs(tail["error_pct"] + 5.0) < 1e-9

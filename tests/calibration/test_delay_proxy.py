@@ -114,3 +114,22 @@ def test_a_bad_command_is_answered_with_what_is_allowed(proxied_echo):
     _, ctl = proxied_echo
     with pytest.raises(RuntimeError, match="allowed: delay MS"):
         ctl.send("jump 3")
+
+
+def test_lateness_is_recorded_per_chunk_in_each_direction_and_then_forgotten(proxied_echo):
+    port, ctl = proxied_echo
+    ctl.send("lateness")  # forget the fixture's start
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        rtts = [round_trip(s, b"y" * 32)[0] for _ in range(10)]
+    late = ctl.send("lateness")
+    # One chunk each way per round trip (TCP_NODELAY, one small send at a time): ten each.
+    assert len(late["lateness_up_us"]) == 10
+    assert len(late["lateness_us"]) == 10
+    # Never negative (no chunk leaves before its due time), and what the proxy adds after the
+    # due time cannot exceed what the round trip took beyond the two delays.
+    for lateness in (late["lateness_us"], late["lateness_up_us"]):
+        assert min(lateness) >= 0
+        assert max(lateness) / 1e6 < max(rtts) - 2 * DELAY_MS / 1e3
+    again = ctl.send("lateness")
+    assert again["lateness_us"] == [] and again["lateness_up_us"] == []

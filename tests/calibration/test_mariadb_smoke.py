@@ -121,3 +121,17 @@ def test_raw_rows_are_the_ones_the_statistics_were_computed_from(smoke):
     plan = results["plan"]
     assert rows[:, 4].min() >= plan["trim_s"]
     assert rows[:, 4].max() <= plan["run_s"] - plan["trim_s"] / 2 + 1e-6
+
+
+def test_the_proxys_stalls_are_reported_and_every_one_was_late_by_more_than_2_ms(smoke):
+    out, results, _ = smoke
+    run = results["single"][0]
+    name = f"poisson-1thr-{run['fraction']:.3f}-stalls.csv"
+    stalls = np.loadtxt(out / "raw" / name, delimiter=",", skiprows=1, ndmin=2).reshape(-1, 2)
+    assert len(stalls) == run["proxy_stalls"]["count"]
+    assert (stalls[:, 1] - stalls[:, 0] > 0.002 - 2e-6).all()  # each end rounded to 1 us
+    # Their late part is part of the lateness of the run's binlog chunks.
+    if len(stalls):
+        assert run["proxy_stalls"]["max_ms"] <= run["proxy_lateness_ms"]["max"] + 1e-3
+    steal = run["steal_ms"]
+    assert steal is None or (len(steal) >= 1 and min(steal) >= 0)
