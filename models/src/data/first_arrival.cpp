@@ -1,6 +1,8 @@
 #include "geodes/models/data/first_arrival.hpp"
 
+#include <algorithm>
 #include <string>
+#include <utility>
 
 #include "geodes/sim/error.hpp"
 
@@ -24,26 +26,44 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
                           " out of range [0, " + std::to_string(channels_) + ")");
   }
   const std::uint64_t bit = std::uint64_t{1} << channel;
-  auto [s, fresh] = slot(w, now);
-  if (fresh) {
-    ++stats_.first_arrivals;
-    ++stats_.won[channel];
-    lag_.record((now - w.commit_time).ns());
-  } else {
+  last_now_ = now;
+  Origin& o = of(w.version.origin);
+  expire(o, now);
+  const std::uint64_t seq = w.version.seq;
+  if (is_completed(o, seq)) {
     ++stats_.duplicates;
+    return;
   }
-  if (s->delivered_by != all_bits_ && (s->delivered_by | bit) == all_bits_) s->completed_at = now;
-  s->delivered_by |= bit;
+  auto it = o.in_flight.find(seq);
+  if (it != o.in_flight.end()) {
+    ++stats_.duplicates;
+    it->second |= bit;
+    if (it->second == all_bits_) {
+      o.in_flight.erase(it);
+      complete(o, seq, now);
+    }
+    return;
+  }
+  ++stats_.first_arrivals;
+  ++stats_.won[channel];
+  lag_.record((now - w.commit_time).ns());
+  if (bit == all_bits_) {
+    complete(o, seq, now);
+  } else {
+    o.in_flight.emplace(seq, bit);
+  }
 }
 
 bool FirstArrivalTracker::arrive_out_of_band(const Write& w, sim::Time now) {
-  auto [s, fresh] = slot(w, now);
-  if (!fresh) return false;
+  last_now_ = now;
+  Origin& o = of(w.version.origin);
+  expire(o, now);
+  const std::uint64_t seq = w.version.seq;
+  if (is_completed(o, seq) || o.in_flight.contains(seq)) return false;
   ++stats_.first_arrivals;
   ++stats_.out_of_band;
   lag_.record((now - w.commit_time).ns());
-  s->delivered_by = all_bits_;
-  s->completed_at = now;
+  complete(o, seq, now);
   return true;
 }
 
@@ -56,31 +76,88 @@ FirstArrivalTracker::Origin& FirstArrivalTracker::of(DcId origin) {
   return origins_.back();
 }
 
-std::pair<FirstArrivalTracker::Slot*, bool> FirstArrivalTracker::slot(const Write& w,
-                                                                      sim::Time now) {
-  last_now_ = now;
-  Origin& o = of(w.version.origin);
-  auto [it, inserted] = o.seen.try_emplace(w.version.seq);
-  if (!inserted) {
-    if (!forgotten(it->second, now)) return {&it->second, false};
-    it->second = Slot{};
-    return {&it->second, true};
+void FirstArrivalTracker::expire(Origin& o, sim::Time now) {
+  while (o.count > 0 && now - o.oldest(0).at > retention_) {
+    const std::uint64_t seq = o.oldest(0).seq;
+    const std::uint64_t w = seq >> 6;
+    if (w < o.lo_word) {
+      o.below.erase(seq);  // below when completed, and the window only moves up
+    } else {
+      o.words[w & (o.words.size() - 1)] &= ~(std::uint64_t{1} << (seq & 63));
+      --o.bits_set;
+    }
+    o.head = (o.head + 1) & (o.ring.size() - 1);
+    --o.count;
   }
-  if (o.seen.size() >= 1024 && 2 * o.seen.size() >= 3 * o.after_sweep) {
-    const std::uint64_t seq = w.version.seq;
-    absl::erase_if(o.seen, [&](const auto& entry) {
-      return entry.first != seq && forgotten(entry.second, now);
-    });
-    o.after_sweep = o.seen.size();
-    it = o.seen.find(seq);
+}
+
+bool FirstArrivalTracker::is_completed(const Origin& o, std::uint64_t seq) {
+  const std::uint64_t w = seq >> 6;
+  if (w < o.lo_word) return !o.below.empty() && o.below.contains(seq);
+  if (w - o.lo_word >= o.words.size()) return false;
+  return ((o.words[w & (o.words.size() - 1)] >> (seq & 63)) & 1) != 0;
+}
+
+void FirstArrivalTracker::complete(Origin& o, std::uint64_t seq, sim::Time now) {
+  if (o.count == o.ring.size()) {
+    // Full (or empty): double it, oldest first.
+    std::vector<Completed> ring(std::max<std::size_t>(2 * o.ring.size(), kInitialWords));
+    for (std::size_t i = 0; i < o.count; ++i) ring[i] = o.oldest(i);
+    o.ring.swap(ring);
+    o.head = 0;
   }
-  return {&it->second, true};
+  o.ring[(o.head + o.count) & (o.ring.size() - 1)] = Completed{seq, now};
+  ++o.count;
+  const std::uint64_t w = seq >> 6;
+  if (o.words.empty()) {
+    o.words.assign(kInitialWords, 0);
+    o.lo_word = w;
+  } else if (o.bits_set == 0 && w > o.lo_word) {
+    o.lo_word = w;  // nothing in the window (every word is zero): it may start here
+  }
+  if (w < o.lo_word) {
+    // Below the window (the window never moves down: what is below stays below).
+    o.below.insert(seq);
+    return;
+  }
+  reach(o, w);
+  o.words[w & (o.words.size() - 1)] |= std::uint64_t{1} << (seq & 63);
+  ++o.bits_set;
+}
+
+void FirstArrivalTracker::reach(Origin& o, std::uint64_t w) {
+  std::size_t size = o.words.size();
+  if (w - o.lo_word < size) return;
+  // Slide the window's start over empty words: the slots they free are the ones the new words
+  // take (word x and word x + size share a slot). Some word is non-empty (bits_set > 0), so
+  // this stops within `size` steps.
+  while (w - o.lo_word >= size && o.words[o.lo_word & (size - 1)] == 0) ++o.lo_word;
+  if (w - o.lo_word < size) return;
+  std::size_t grown = size;
+  while (w - o.lo_word >= grown) grown *= 2;
+  std::vector<std::uint64_t> words(grown, 0);
+  for (std::uint64_t x = o.lo_word; x < o.lo_word + size; ++x) {
+    words[x & (grown - 1)] = o.words[x & (size - 1)];
+  }
+  o.words.swap(words);
 }
 
 std::size_t FirstArrivalTracker::remembered() const {
   std::size_t n = 0;
   for (const Origin& o : origins_) {
-    for (const auto& [seq, s] : o.seen) n += forgotten(s, last_now_) ? 0 : 1;
+    // Completions are in time order: the remembered ones are the tail within retention (binary
+    // search for the first of them).
+    std::size_t lo = 0;
+    std::size_t hi = o.count;
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      if (last_now_ - o.oldest(mid).at > retention_) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    n += o.in_flight.size() + (o.count - lo);
   }
   return n;
 }
@@ -88,7 +165,10 @@ std::size_t FirstArrivalTracker::remembered() const {
 std::size_t FirstArrivalTracker::used_bytes() const {
   std::size_t n = origins_.capacity() * sizeof(Origin);
   for (const Origin& o : origins_) {
-    n += o.seen.capacity() * (sizeof(std::pair<std::uint64_t, Slot>) + 1);
+    n += o.in_flight.capacity() * (sizeof(std::pair<std::uint64_t, std::uint64_t>) + 1);
+    n += o.ring.capacity() * sizeof(Completed);
+    n += o.words.capacity() * sizeof(std::uint64_t);
+    n += o.below.capacity() * (sizeof(std::uint64_t) + 1);
   }
   return n;
 }

@@ -51,9 +51,11 @@ constexpr double kBytesPerTruthKey = kGrowth * TruthLog::kBytesPerKeyIndexed;
 constexpr double kBytesPerTruthVersion = kGrowth * sizeof(Committed) + 8;
 // Oplog: the newest entry per key.
 constexpr double kBytesPerOplogKey = kGrowth * Oplog::kBytesPerKey;
-// FirstArrivalTracker: an absl::flat_hash_map slot per write remembered (key, delivered bits,
-// completion time, a control byte) at a load between 7/16 and 7/8, swept when grown by half.
-constexpr double kBytesPerRememberedWrite = (8 + 16 + 1) / 0.6;
+// FirstArrivalTracker: a write waiting for a channel has an absl::flat_hash_map slot (key,
+// delivered bits, a control byte) at a load between 7/16 and 7/8; a completed one a 16-byte FIFO
+// entry plus its share of the window's bits (8 bytes when the class has 1/64 of its origin's
+// writes). The larger of the two.
+constexpr double kBytesPerRememberedWrite = (8 + 8 + 1) / 0.6;
 // How long a tracker remembers a completed write (FirstArrivalTracker's default retention).
 constexpr double kTrackerRetentionS = 600;
 // A write waiting in a channel: a Write in the binlog/relay log deque (MySQL), a message in the

@@ -114,6 +114,76 @@ TEST(FirstArrivalTracker, CountsAsAQueueOfCompletionsEvictedAfterRetentionWould)
   EXPECT_GT(duplicates, 100'000u);
 }
 
+TEST(FirstArrivalTracker, SparseSequencesPausesAndAncientRedeliveriesCountAsTheDefinitionSays) {
+  // One channel (each write completes on its first arrival), out-of-band arrivals now and then,
+  // and sequences as a class sees them when others interleave: sparse (jumps of 1 to 5000, so
+  // the tracker's window slides and grows), with pauses longer than the retention (everything is
+  // forgotten, the window starts afresh), redeliveries of recent writes and of ancient ones
+  // (below the window). Against the definition, as above.
+  const Duration retention = 1_s;
+  FirstArrivalTracker t(1, retention);
+  std::map<std::pair<std::uint32_t, std::uint64_t>, bool> seen;
+  std::deque<std::pair<Time, std::pair<std::uint32_t, std::uint64_t>>> completed;
+  std::uint64_t first = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t out_of_band = 0;
+  std::vector<std::uint64_t> issued[2];
+  sim::Rng rng(11, "first_arrival_sparse_test");
+  Time now(0);
+  std::uint64_t next[2] = {1, 1};
+  for (int i = 0; i < 200'000; ++i) {
+    const bool pause = rng.below(20'000) == 0;
+    now = now + (pause ? 3_s : Duration(static_cast<std::int64_t>(rng.below(100'000))));
+    const auto origin = static_cast<std::uint32_t>(rng.below(2));
+    std::vector<std::uint64_t>& mine = issued[origin];
+    std::uint64_t seq = 0;
+    const auto kind = rng.below(100);
+    if (kind < 80 || mine.empty()) {  // a new write
+      next[origin] += 1 + rng.below(rng.below(10) == 0 ? 5000 : 40);
+      seq = next[origin];
+      mine.push_back(seq);
+    } else if (kind < 97) {  // a recent one again
+      seq = mine[mine.size() - 1 - rng.below(std::min<std::uint64_t>(mine.size(), 500))];
+    } else {  // an ancient one
+      seq = mine[rng.below(mine.size())];
+    }
+    Write w;
+    w.version = Version{DcId{origin}, seq, now.ns()};
+    w.commit_time = now;
+    const bool oob = rng.below(50) == 0;
+    bool fresh_oob = false;
+    if (oob) {
+      fresh_oob = t.arrive_out_of_band(w, now);
+    } else {
+      t.on_arrival(w, 0, now);
+    }
+
+    while (!completed.empty() && now - completed.front().first > retention) {
+      seen.erase(completed.front().second);
+      completed.pop_front();
+    }
+    const auto key = std::make_pair(origin, seq);
+    const bool inserted = seen.try_emplace(key, true).second;
+    if (inserted) {
+      ++first;
+      out_of_band += oob ? 1 : 0;
+      completed.emplace_back(now, key);
+    } else if (!oob) {
+      ++duplicates;
+    }
+    if (oob) {
+      ASSERT_EQ(fresh_oob, inserted) << "arrival " << i;
+    }
+  }
+  EXPECT_EQ(t.stats().first_arrivals, first);
+  EXPECT_EQ(t.stats().duplicates, duplicates);
+  EXPECT_EQ(t.stats().out_of_band, out_of_band);
+  EXPECT_EQ(t.remembered(), seen.size());
+  EXPECT_GT(first, 100'000u);
+  EXPECT_GT(duplicates, 10'000u);
+  EXPECT_GT(out_of_band, 1'000u);
+}
+
 TEST(FirstArrivalTracker, BadArgumentsAreRejected) {
   EXPECT_THROW(FirstArrivalTracker(0), InvalidArgument);
   EXPECT_THROW(FirstArrivalTracker(65), InvalidArgument);

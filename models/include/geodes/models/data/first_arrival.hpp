@@ -9,19 +9,25 @@
 // bounded by the writes in flight plus rate x retention. A redelivery later than that would count
 // as a new first arrival; it would show as an outlier in the lag histogram.
 //
-// Memory: per origin DC, an open-addressing absl::flat_hash_map from the write's sequence number
-// to the channels that delivered it and when it completed (24 bytes a slot); a write retention
-// old is forgotten at once (it counts as never seen) and its slot reclaimed by the next sweep.
-// Nothing is allocated per write.
+// Memory and time, per origin DC: the writes still waiting for a channel (only with two or more
+// channels) in an absl::flat_hash_map from sequence number to delivered bits; the completed ones
+// in a FIFO ring of (sequence, completion time) - completions come in time order, so those older
+// than `retention` leave from its front - and, for lookups, one bit per sequence number in a ring
+// bitmap over the span of sequences still remembered. An arrival costs a bitmap test and, when
+// new, a FIFO append: sequential memory, no hashing, 16 bytes per completed write plus a bit per
+// sequence of the span. A completed write whose sequence lies below the bitmap's window (a very
+// late first arrival) is kept in a small hash set instead. Nothing is allocated per write.
 //
-// Determinism: whether a write is remembered depends only on the times of its arrivals; sweeps
-// erase by that predicate, so what they erase does not depend on the maps' order.
+// REQUIRES: `now` never decreases from one call to the next (the engine's clock).
+//
+// Determinism: whether a write is remembered depends only on the times of its arrivals; nothing
+// depends on a hash map's order.
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 
 #include <cstdint>
-#include <utility>
 #include <vector>
 
 #include "geodes/models/data/store.hpp"
@@ -62,26 +68,41 @@ class FirstArrivalTracker {
   [[nodiscard]] std::size_t used_bytes() const;
 
  private:
-  // One write: the channels that delivered it (a bit each) and when the last of them did
-  // (Time::max() until then). Once now - completed_at > retention it counts as forgotten.
-  struct Slot {
-    std::uint64_t delivered_by = 0;
-    sim::Time completed_at = sim::Time::max();
+  // A completed write: its sequence and when the last channel delivered it. It is forgotten (an
+  // arrival counts as never seen) once now - at > retention.
+  struct Completed {
+    std::uint64_t seq;
+    sim::Time at;
   };
-  // The writes of one origin DC by sequence number; swept of forgotten writes whenever it has
-  // grown by half since the last sweep (amortised O(1) per write, memory within 1.5 times what
-  // is remembered).
+  // The writes of one origin DC.
   struct Origin {
     std::uint32_t origin = 0;
-    absl::flat_hash_map<std::uint64_t, Slot> seen;
-    std::size_t after_sweep = 0;
+    absl::flat_hash_map<std::uint64_t, std::uint64_t> in_flight;  // seq -> delivered bits
+    // The completed writes in completion (time) order: a ring, ring[(head + i) % size] the i-th
+    // oldest of `count` (size a power of two, or 0).
+    std::vector<Completed> ring;
+    std::size_t head = 0;
+    std::size_t count = 0;
+    [[nodiscard]] const Completed& oldest(std::size_t i) const {
+      return ring[(head + i) & (ring.size() - 1)];
+    }
+    // Bit seq of the completed writes remembered, for seqs in [64 lo_word, 64 (lo_word + size));
+    // word w lives at words[w % size] (size a power of two, or 0).
+    std::vector<std::uint64_t> words;
+    std::uint64_t lo_word = 0;
+    std::size_t bits_set = 0;                  // completed writes in the bitmap
+    absl::flat_hash_set<std::uint64_t> below;  // completed, remembered, below the window
   };
-  [[nodiscard]] bool forgotten(const Slot& s, sim::Time now) const {
-    return s.completed_at != sim::Time::max() && now - s.completed_at > retention_;
-  }
+  static constexpr std::size_t kInitialWords = 64;
   Origin& of(DcId origin);
-  // The slot of `w` at `now`, fresh (and `true`) if the write was never seen or is forgotten.
-  std::pair<Slot*, bool> slot(const Write& w, sim::Time now);
+  // Forget the writes of `o` completed more than retention before `now`.
+  void expire(Origin& o, sim::Time now);
+  // Is `seq` a completed write `o` remembers (after expire)?
+  [[nodiscard]] static bool is_completed(const Origin& o, std::uint64_t seq);
+  // Record `seq` as completed at `now`.
+  static void complete(Origin& o, std::uint64_t seq, sim::Time now);
+  // Make room in the bitmap for word `w` (>= lo_word): slide over empty words, else grow.
+  static void reach(Origin& o, std::uint64_t w);
 
   int channels_;
   std::uint64_t all_bits_;
