@@ -214,9 +214,15 @@ def figure(results: dict, path: Path) -> None:
 
 
 def write_json(data: dict, path: Path) -> None:
-    """Write `data` to a temporary file beside `path`, then renames it."""
+    """Write `data` to a temporary file beside `path`, then rename it.
+
+    The file gets the mode any new file would (0666 less the umask), not mkstemp's 0600.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
     with os.fdopen(fd, "w") as f:
         json.dump(data, f, indent=1)
         f.write("\n")

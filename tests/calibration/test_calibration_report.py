@@ -1,5 +1,7 @@
 """The calibration table (calibration/mariadb/report.py): rows, errors and targets."""
 
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -76,3 +78,15 @@ def test_semi_sync_gets_the_wait_plus_mean_rows_and_the_op_latency_rows_when_mea
     assert abs(q["p99 commit ms, op latency"]["error_pct"] + 17.5) < 1e-9
     tail = q["p99 commit ms, op latency, link with the proxy's in-run delay"]
     assert tail["within_target"] and abs(tail["error_pct"] + 5.0) < 1e-9
+
+
+def test_the_results_file_is_written_whole_with_the_usual_mode(tmp_path):
+    path = tmp_path / "out" / "results.json"
+    old = os.umask(0o022)
+    try:
+        report.write_json({"a": 1}, path)
+    finally:
+        os.umask(old)
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+    assert [p.name for p in path.parent.iterdir()] == ["results.json"]  # no temporary left
