@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -47,11 +48,18 @@ def format_override(path: str, value: Any) -> str:
     return f"{path}={text}"
 
 
+# Characters JSON may leave raw in a string but YAML may not (outside its printable set, or a
+# line break to YAML 1.1 parsers): DEL, the C1 controls with NEL, U+2028/9, U+FFFE/F.
+_NOT_YAML_PRINTABLE = re.compile(r"[\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
 def _json_text(value: Any, where: str) -> str:
-    """Return ``value`` as JSON text (which is YAML); ScenarioError for what JSON cannot hold."""
+    """Return ``value`` as JSON text that is also YAML; ScenarioError for what JSON cannot hold."""
     try:
-        # ensure_ascii=False: YAML parsers do not join JSON's \\ud83e\\udd84 surrogate-pair escapes.
-        return json.dumps(value, ensure_ascii=False)
+        # ensure_ascii=False: YAML parsers do not join JSON's \\ud83e\\udd84 surrogate-pair escapes;
+        # the characters YAML cannot hold raw get a \\uXXXX escape, the same in both.
+        text = json.dumps(value, ensure_ascii=False)
+        return _NOT_YAML_PRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     except (TypeError, ValueError) as e:  # a set, an object, a tuple key, a circular reference
         from geodes.errors import ScenarioError
 

@@ -322,3 +322,17 @@ def test_the_repr_of_a_scenario_whose_validation_failed_says_so_instead_of_raisi
     assert repr(geodes.load_scenario()) == (
         "Scenario('login_two_cities', origin='<built-in login_two_cities.yaml>')"
     )
+
+
+@pytest.mark.parametrize("odd", ["\x7f", "\x85", "\x9f", "\u2028", "\ufffe", "a\x7fb\u2029c"])
+def test_a_dict_with_characters_yaml_cannot_hold_raw_gives_yaml_that_keeps_them(
+    odd: str, tmp_path: Path
+) -> None:
+    # Found by the mutation test above: JSON leaves DEL raw, YAML does not accept it raw.
+    tree = dict(BUILT_IN_TREE)
+    tree["description"] = odd
+    scenario = geodes.load_scenario(tree)
+    assert yaml.safe_load(scenario.text)["description"] == odd
+    path = tmp_path / "odd.yaml"
+    path.write_text(scenario.text, encoding="utf-8")
+    assert geodes.load_scenario(path).check()["description"] == odd
