@@ -71,7 +71,7 @@ class FirstArrivalTracker {
   // A completed write: its sequence and when the last channel delivered it. It is forgotten (an
   // arrival counts as never seen) once now - at > retention.
   struct Completed {
-    std::uint64_t seq;
+    std::uint64_t seq = 0;
     sim::Time at;
   };
   // The writes of one origin DC.
