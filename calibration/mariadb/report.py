@@ -58,34 +58,21 @@ def table(results: dict) -> list[dict]:
     s = results.get("semi_sync")
     if s:
         name = f"semi-sync, {s['rate_per_s']:.0f}/s"
-        for q in ("mean", "p50", "p99"):
-            rows.append(
-                _row(
-                    name,
-                    f"{q} commit ms",
-                    s["measured_commit_ms"][q],
-                    s["predicted_commit_ms"].get(q),
-                    "commit",
-                )
-            )
-        # The whole commit as geodes' op latency (the local commit's distribution, not its mean,
-        # as the write's write_time), with the constant link and with the proxy's in-run delay.
-        for key, what in (
-            ("predicted_op_ms", "op latency"),
-            ("predicted_op_proxy_link_ms", "op latency, link with the proxy's in-run delay"),
+        # The commit as predicted by the wait-for-ack formula, then as geodes' op latency (the
+        # local commit's distribution, not its mean, as the write's write_time), with the
+        # constant link and with the proxy's in-run delay.
+        for what, o in (
+            ("", s["predicted_commit_ms"]),
+            (", op latency", s.get("predicted_op_ms")),
+            (
+                ", op latency, link with the proxy's in-run delay",
+                s.get("predicted_op_proxy_link_ms"),
+            ),
         ):
-            o = s.get(key)
             if o:
                 for q in ("mean", "p50", "p99"):
-                    rows.append(
-                        _row(
-                            name,
-                            f"{q} commit ms, {what}",
-                            s["measured_commit_ms"][q],
-                            o[q],
-                            "commit",
-                        )
-                    )
+                    measured = s["measured_commit_ms"][q]
+                    rows.append(_row(name, f"{q} commit ms{what}", measured, o.get(q), "commit"))
     f = results.get("semi_sync_fallback")
     if f:
         name = f"semi-sync timeout {f['timeout_ms']} ms, proxy silent {f['hold_s']:.0f} s"
