@@ -3,13 +3,14 @@
 //
 // Apply rules (what a write does when the row already exists or is missing):
 //
+// clang-format off
 //   rule              insert, row exists       update/delete, row missing   row exists, older write
-//   strict            error 1062, not applied  error 1032, not applied      applied (order
-//   violation) skip              skipped                  skipped                      applied
-//   (order violation) overwrite         replaces (REPLACE INTO)  skipped (IDEMPOTENT mode) applied
-//   (order violation) last_writer_wins  replaces iff newer       upsert iff newer skipped (stale)
-//   insert_if_absent  skipped                  skipped                      applied (order
-//   violation)
+//   strict            error 1062, not applied  error 1032, not applied      applied (order violation)
+//   skip              skipped                  skipped                      applied (order violation)
+//   overwrite         replaces (REPLACE INTO)  skipped (IDEMPOTENT mode)    applied (order violation)
+//   last_writer_wins  replaces iff newer       upsert iff newer             skipped (stale)
+//   insert_if_absent  skipped                  skipped                      applied (order violation)
+// clang-format on
 //
 // "Order violation": a replica replaced a newer version by an older one. Such writes are applied
 // as the rule says (that is what real systems do) and counted, never hidden. A delete leaves a
@@ -201,8 +202,8 @@ class Store {
   }
   [[nodiscard]] sim::Duration sweep_interval() const;
   // Keeps live_ and far_commit_ in step with the removal of the row `s` of `key`.
-  void forget(std::uint64_t key, const Stored& s);  // What apply() does with `w` under `rule` given
-                                                    // the key's current row (nullptr if absent),
+  void forget(std::uint64_t key, const Stored& s);
+  // What apply() does with `w` under `rule` given the key's current row (nullptr if absent),
   // without changing anything.
   [[nodiscard]] static ApplyResult decide(const Write& w, ApplyRule rule, const Stored* row);
   [[nodiscard]] bool expired(sim::Time commit_time, sim::Time now) const {
