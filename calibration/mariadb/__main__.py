@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> dict:
         plan.run_s = args.run_s
     if args.seed is not None:
         plan.seed = args.seed
+    if args.load_reference:
+        plan.load_reference = args.load_reference
     if args.loads:
         plan.loads = plan.parallel_loads = tuple(float(x) for x in args.loads.split(","))
     if args.skip:
@@ -195,6 +197,13 @@ def main(argv: list[str] | None = None) -> int:
         "--skip",
         default=None,
         help="experiments not to run, comma-separated: single,parallel,semi_sync,fallback,cut",
+    )
+    p.add_argument(
+        "--load-reference",
+        choices=("loaded", "idle"),
+        default=None,
+        help="what the loads are fractions of: the applier's capacity under that load (loaded, "
+        "the default) or the idle drain's at the start (idle, runs A-D)",
     )
     p.add_argument("--seed", type=int, default=None, help="the Poisson schedules' seed (1)")
     p.add_argument(
