@@ -489,8 +489,10 @@ class Estimator {
           }
         }
       }
-      if (sync.channels.size() > 1) {
-        // Each replica remembers the writes of the others until every channel has brought them.
+      if (!sync.channels.empty()) {
+        // Each replica remembers the writes of the others (to tell a first arrival from a
+        // duplicate) until every channel has brought them, then for the retention: a class on
+        // one channel too.
         remembered += per_source * (dcs_ - 1) * dcs_ *
                       (std::min(kTrackerRetentionS, span_s_) + longest_stall);
       }
@@ -501,8 +503,8 @@ class Estimator {
     add("queues", count_text(queued) + " writes waiting in stalled or slow channels",
         "faults" + drivers + ", " + load_keys(), queued * kBytesPerQueuedWrite);
     if (remembered > 0) {
-      add("multi-channel", count_text(remembered) + " writes remembered by first-arrival trackers",
-          "sync (classes on two or more channels), " + load_keys(),
+      add("trackers", count_text(remembered) + " writes remembered by first-arrival trackers",
+          "sync (classes replicated by channels), " + load_keys(),
           remembered * kBytesPerRememberedWrite);
     }
     consumers_ = consumers;

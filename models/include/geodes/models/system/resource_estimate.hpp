@@ -46,7 +46,7 @@ namespace geodes::models {
 
 /// One structure's share of the peak.
 struct ResourceItem {
-  /// What grows: "rows", "users", "truth log", "oplog", "multi-channel", "queues",
+  /// What grows: "rows", "users", "truth log", "oplog", "trackers", "queues",
   /// "compensation", "time series", "histograms", "base".
   std::string what;
   /// How much of it: "4 stores x 100k rows", "26 series x 1.02k intervals".
