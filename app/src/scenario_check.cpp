@@ -7,6 +7,8 @@
 #include <optional>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "geodes/app/cli.hpp"
 #include "geodes/app/text_format.hpp"
@@ -149,6 +151,7 @@ class Checker {
     mq_apply_not_idempotent();
     fallback_shared_fate();
     oplog_lost_with_fault();
+    sync_oplog_cut_off();
     fault_after_end();
     unused_channel();
     return std::move(report_);
@@ -403,6 +406,58 @@ class Checker {
                 q(dc_name(s_, f.dc)) +
                 ") destroys with the data: it cannot repair that loss; keep it further away "
                 "(local_independent survives db_loss, remote survives dc_loss)");
+      }
+    }
+  }
+
+  // A sync remote oplog makes every write of its class wait for the log's DC: a fault that
+  // takes that DC down, or cuts the writer off from it, fails (or, with on_timeout: async,
+  // delays by the timeout) every such write while it lasts, in the DCs that are still up.
+  void sync_oplog_cut_off() {
+    for (const models::OplogSpec& o : s_.exceptions.oplogs) {
+      if (o.write != models::OplogWrite::kSync || o.placement != models::OplogPlacement::kRemote ||
+          dcs() < 2) {
+        continue;
+      }
+      const std::size_t c = o.data_class.value;
+      for (std::size_t i = 0; i < s_.faults.size(); ++i) {
+        const models::FaultSpec& f = s_.faults[i];
+        std::vector<std::string> writers;
+        std::string holder_name;
+        for (std::uint32_t w = 0; w < dcs(); ++w) {
+          const DcId writer{w};
+          const DcId holder = o.remote_dc && *o.remote_dc != writer
+                                  ? *o.remote_dc
+                                  : DcId{static_cast<std::uint32_t>((w + 1) % dcs())};
+          bool cut = false;
+          if (f.type == FaultType::kDcOutage || f.type == FaultType::kDcLoss) {
+            cut = f.dc == holder && f.dc != writer;
+          } else if (f.type == FaultType::kPartition) {
+            const auto in = [&](DcId d) {
+              return std::find(f.dcs.begin(), f.dcs.end(), d) != f.dcs.end();
+            };
+            cut = in(holder) != in(writer);
+          }
+          if (!cut) continue;
+          writers.push_back(q(dc_name(s_, writer)));
+          holder_name = q(dc_name(s_, holder));
+        }
+        if (writers.empty()) continue;
+        std::string at;
+        for (const std::string& w : writers) at += (at.empty() ? "" : ", ") + w;
+        const std::string effect =
+            o.on_timeout == models::OplogTimeout::kFail
+                ? "fails every write of the class there after the log's timeout (" +
+                      sim::format(o.timeout) + ")"
+                : "makes every write of the class there wait the log's timeout (" +
+                      sim::format(o.timeout) + ") before it is acknowledged unlogged";
+        add(Severity::kWarning, "sync_oplog_cut_off", cls(c),
+            "the sync oplog of " + q(cls(c)) + " written at " + at + " is held at " + holder_name +
+                ": faults." + std::to_string(i) + " (" + models::to_string(f.type) +
+                (f.type == FaultType::kPartition ? "" : " of " + q(dc_name(s_, f.dc))) +
+                ") cuts them off from it, which " + effect +
+                " while the fault lasts, when the surviving DC is needed most; hold the log in a "
+                "third DC (dc:), or make it async");
       }
     }
   }

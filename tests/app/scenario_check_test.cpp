@@ -347,6 +347,55 @@ TEST(CheckRules, AnOplogDestroyedByAFaultOfTheTimelineIsAWarning) {
   EXPECT_TRUE(check(scenario(base + "exceptions: {oplog: {d: remote}}\n")).findings.empty());
 }
 
+TEST(CheckRules, AFaultThatCutsWritersOffFromTheirSyncOplogIsAWarning) {
+  const std::string base =
+      "data:\n  d: {}\nchannels:\n  m: {type: mysql_replication}\nsync: {d: m}\n"
+      "businesses:\n  b: {rate: 1/s, steps: [{read: d}]}\n";
+  const std::string sync_log = "exceptions: {oplog: {d: {placement: remote, write: sync}}}\n";
+  // bj's writes are logged in sh (the next DC after bj): sh's outage cuts bj off from its log.
+  const auto sh_out =
+      check(scenario(base + sync_log + "faults:\n  - {type: dc_outage, target: sh, at: 1m}\n"));
+  const CheckFinding* f = find(sh_out, "sync_oplog_cut_off");
+  ASSERT_NE(f, nullptr) << dump(sh_out);
+  EXPECT_EQ(f->subject, "d");
+  EXPECT_NE(f->message.find("written at 'bj' is held at 'sh'"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("faults.0 (dc_outage of 'sh')"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("fails every write"), std::string::npos) << f->message;
+  // on_timeout: async degrades instead of failing; the message says so.
+  const auto degrade = check(scenario(
+      base + "exceptions: {oplog: {d: {placement: remote, write: sync, on_timeout: async}}}\n" +
+      "faults:\n  - {type: partition, target: [sh], at: 1m}\n"));
+  f = find(degrade, "sync_oplog_cut_off");
+  ASSERT_NE(f, nullptr) << dump(degrade);
+  EXPECT_NE(f->message.find("wait the log's timeout"), std::string::npos) << f->message;
+  // An async log never blocks a write; a link cut does not take the log's DC away.
+  EXPECT_TRUE(check(scenario(base + "exceptions: {oplog: {d: remote}}\n" +
+                             "faults:\n  - {type: dc_outage, target: sh, at: 1m}\n"))
+                  .findings.empty());
+  EXPECT_EQ(find(check(scenario(base + sync_log +
+                                "faults:\n  - {type: link_down, target: line, at: 1m}\n")),
+                 "sync_oplog_cut_off"),
+            nullptr);
+  // The remedy: the log in a third city. sh's outage leaves bj's and gz's logs alone (gz's own
+  // writes go to the next DC, bj); gz's outage cuts both bj and sh off.
+  const std::string gz = "    gz: Guangzhou\n";
+  const std::string gz_links =
+      "    bj_gz: {between: [bj, gz], latency: 20ms}\n    sh_gz: {between: [sh, gz], latency: "
+      "20ms}\n";
+  const std::string third = "exceptions: {oplog: {d: {placement: remote, dc: gz, write: sync}}}\n";
+  EXPECT_EQ(
+      find(check(scenario(base + third + "faults:\n  - {type: dc_outage, target: sh, at: 1m}\n", gz,
+                          gz_links)),
+           "sync_oplog_cut_off"),
+      nullptr);
+  const auto gz_out = check(scenario(
+      base + third + "faults:\n  - {type: dc_outage, target: gz, at: 1m}\n", gz, gz_links));
+  f = find(gz_out, "sync_oplog_cut_off");
+  ASSERT_NE(f, nullptr) << dump(gz_out);
+  EXPECT_NE(f->message.find("written at 'bj', 'sh' is held at 'gz'"), std::string::npos)
+      << f->message;
+}
+
 TEST(CheckRules, AFaultAfterTheEndAndAnUnusedChannelAreWarnings) {
   const auto r =
       check(scenario("data:\n  d: {lossable: true}\nchannels:\n  m: {type: mysql_replication}\n"

@@ -20,6 +20,8 @@
 //   fallback_shared_fate        warning   one link or DC carries every sync channel of a class and
 //                                         its access fallback (one cut stops sync and access)
 //   oplog_lost_with_fault       warning   a fault of the timeline destroys an oplog's placement
+//   sync_oplog_cut_off          warning   a fault of the timeline cuts writers off from their
+//                                         sync remote oplog's DC (their writes fail or wait)
 //   fault_after_end             warning   a scheduled fault starts after the run's duration
 //   unused_channel              warning   a channel no data class uses
 //
