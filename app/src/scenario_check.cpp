@@ -422,8 +422,7 @@ class Checker {
       const std::size_t c = o.data_class.value;
       for (std::size_t i = 0; i < s_.faults.size(); ++i) {
         const models::FaultSpec& f = s_.faults[i];
-        std::vector<std::string> writers;
-        std::string holder_name;
+        std::string cut_off;  // "'bj' (its log at 'sh'), ..."
         for (std::uint32_t w = 0; w < dcs(); ++w) {
           const DcId writer{w};
           const DcId holder = o.remote_dc && *o.remote_dc != writer
@@ -439,25 +438,28 @@ class Checker {
             cut = in(holder) != in(writer);
           }
           if (!cut) continue;
-          writers.push_back(q(dc_name(s_, writer)));
-          holder_name = q(dc_name(s_, holder));
+          if (!cut_off.empty()) cut_off += ", ";
+          cut_off += q(dc_name(s_, writer));
+          cut_off += " (its log at ";
+          cut_off += q(dc_name(s_, holder));
+          cut_off += ")";
         }
-        if (writers.empty()) continue;
-        std::string at;
-        for (const std::string& w : writers) at += (at.empty() ? "" : ", ") + w;
-        const std::string effect =
-            o.on_timeout == models::OplogTimeout::kFail
-                ? "fails every write of the class there after the log's timeout (" +
-                      sim::format(o.timeout) + ")"
-                : "makes every write of the class there wait the log's timeout (" +
-                      sim::format(o.timeout) + ") before it is acknowledged unlogged";
-        add(Severity::kWarning, "sync_oplog_cut_off", cls(c),
-            "the sync oplog of " + q(cls(c)) + " written at " + at + " is held at " + holder_name +
-                ": faults." + std::to_string(i) + " (" + models::to_string(f.type) +
-                (f.type == FaultType::kPartition ? "" : " of " + q(dc_name(s_, f.dc))) +
-                ") cuts them off from it, which " + effect +
-                " while the fault lasts, when the surviving DC is needed most; hold the log in a "
-                "third DC (dc:), or make it async");
+        if (cut_off.empty()) continue;
+        std::string msg = "the sync oplog of " + q(cls(c)) + ": faults." + std::to_string(i) + " (";
+        msg += models::to_string(f.type);
+        if (f.type != FaultType::kPartition) msg += " of " + q(dc_name(s_, f.dc));
+        msg += ") cuts the writers at ";
+        msg += cut_off;
+        msg += " off from it, which ";
+        msg += o.on_timeout == models::OplogTimeout::kFail
+                   ? "fails every write of the class there after the log's timeout ("
+                   : "makes every write of the class there wait the log's timeout (";
+        msg += sim::format(o.timeout);
+        msg += o.on_timeout == models::OplogTimeout::kFail ? ")" : ") and go unlogged";
+        msg +=
+            " while the fault lasts, when the surviving DC is needed most; hold the log in a "
+            "third DC (dc:), or make it async";
+        add(Severity::kWarning, "sync_oplog_cut_off", cls(c), std::move(msg));
       }
     }
   }
@@ -772,9 +774,11 @@ void write_check_text(const LoadedScenario& scenario, const CheckReport& report,
                   (o.on_timeout == models::OplogTimeout::kFail ? "the op fails"
                                                                : "degrade to async")
             : std::string("; async");
-    row(out, i == 0 ? "  oplog" : "", 20,
-        s.data[o.data_class.value].name + ": " + where + "; " + survives_text(o.placement) + write +
-            "; reconciled " + sim::format(o.reconcile_delay) + " after a fault heals");
+    std::string text = s.data[o.data_class.value].name + ": " + where + "; ";
+    text += survives_text(o.placement);
+    text += write;
+    text += "; reconciled " + sim::format(o.reconcile_delay) + " after a fault heals";
+    row(out, i == 0 ? "  oplog" : "", 20, text);
   }
   const models::CompensationSpec& comp = e.compensation;
   row(out, "  compensation", 20,

@@ -358,7 +358,8 @@ TEST(CheckRules, AFaultThatCutsWritersOffFromTheirSyncOplogIsAWarning) {
   const CheckFinding* f = find(sh_out, "sync_oplog_cut_off");
   ASSERT_NE(f, nullptr) << dump(sh_out);
   EXPECT_EQ(f->subject, "d");
-  EXPECT_NE(f->message.find("written at 'bj' is held at 'sh'"), std::string::npos) << f->message;
+  EXPECT_NE(f->message.find("the writers at 'bj' (its log at 'sh') off"), std::string::npos)
+      << f->message;
   EXPECT_NE(f->message.find("faults.0 (dc_outage of 'sh')"), std::string::npos) << f->message;
   EXPECT_NE(f->message.find("fails every write"), std::string::npos) << f->message;
   // on_timeout: async degrades instead of failing; the message says so.
@@ -392,7 +393,8 @@ TEST(CheckRules, AFaultThatCutsWritersOffFromTheirSyncOplogIsAWarning) {
       base + third + "faults:\n  - {type: dc_outage, target: gz, at: 1m}\n", gz, gz_links));
   f = find(gz_out, "sync_oplog_cut_off");
   ASSERT_NE(f, nullptr) << dump(gz_out);
-  EXPECT_NE(f->message.find("written at 'bj', 'sh' is held at 'gz'"), std::string::npos)
+  EXPECT_NE(f->message.find("the writers at 'bj' (its log at 'gz'), 'sh' (its log at 'gz') off"),
+            std::string::npos)
       << f->message;
 }
 
