@@ -12,6 +12,7 @@
 
 #include "geodes/app/cli.hpp"
 #include "geodes/app/text_format.hpp"
+#include "geodes/models/exceptions/oplog.hpp"
 #include "geodes/models/system/latency_floor.hpp"
 #include "geodes/models/system/resource_estimate.hpp"
 #include "geodes/models/workload/business.hpp"
@@ -420,14 +421,13 @@ class Checker {
         continue;
       }
       const std::size_t c = o.data_class.value;
+      const models::Oplog log(o, dcs());  // for holder(): where each writer's entries go
       for (std::size_t i = 0; i < s_.faults.size(); ++i) {
         const models::FaultSpec& f = s_.faults[i];
         std::string cut_off;  // "'bj' (its log at 'sh'), ..."
         for (std::uint32_t w = 0; w < dcs(); ++w) {
           const DcId writer{w};
-          const DcId holder = o.remote_dc && *o.remote_dc != writer
-                                  ? *o.remote_dc
-                                  : DcId{static_cast<std::uint32_t>((w + 1) % dcs())};
+          const DcId holder = log.holder(writer);
           bool cut = false;
           if (f.type == FaultType::kDcOutage || f.type == FaultType::kDcLoss) {
             cut = f.dc == holder && f.dc != writer;
