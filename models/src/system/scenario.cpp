@@ -6,30 +6,53 @@
 
 namespace geodes::models {
 
-KeySizing key_sizing(const ScenarioSpec& spec, DataClassId cls) {
-  if (cls.value >= spec.data.size()) return {};
+namespace {
+
+// What decides the sizing and layout of a data class's tables (key_sizing()).
+struct KeyShape {
+  bool preloaded = false;  // users.preload names it: a row per user before the run
+  bool per_user = false;   // keyed by users' account ids
+  bool dense_ids = true;   // account ids are dense (not snowflake or random)
+};
+
+KeyShape key_shape(const ScenarioSpec& spec, DataClassId cls) {
   const UserParams& users = spec.workload.users;
-  const bool preloaded =
-      std::find(users.preload.begin(), users.preload.end(), cls) != users.preload.end();
-  bool per_user = preloaded || users.id_class == cls;
+  KeyShape k;
+  k.preloaded = std::find(users.preload.begin(), users.preload.end(), cls) != users.preload.end();
+  k.per_user = k.preloaded || users.id_class == cls;
   for (const BusinessParams& b : spec.workload.businesses) {
     for (const Step& step : b.steps) {
       if (step.data_class == cls &&
           (step.key == KeyChoice::kAccount || step.key == KeyChoice::kNewId)) {
-        per_user = true;
+        k.per_user = true;
       }
     }
   }
-  bool dense_ids = true;
   if (users.id_class && users.id_class->value < spec.data.size()) {
     const std::optional<IdStrategyParams>& ids = spec.data[users.id_class->value].id_strategy;
-    dense_ids =
+    k.dense_ids =
         !ids || (ids->kind != IdStrategyKind::kSnowflake && ids->kind != IdStrategyKind::kRandom);
   }
+  return k;
+}
+
+}  // namespace
+
+KeySizing key_sizing(const ScenarioSpec& spec, DataClassId cls) {
+  if (cls.value >= spec.data.size()) return {};
+  const KeyShape k = key_shape(spec, cls);
   const std::uint64_t rows = spec.data[cls.value].rows;
   KeySizing s;
-  s.expected = per_user ? std::max(rows, users.max) : rows;
-  s.layout = preloaded && dense_ids ? KeyLayout::kDirect : KeyLayout::kIndexed;
+  s.expected = k.per_user ? std::max(rows, spec.workload.users.max) : rows;
+  s.layout = k.preloaded && k.dense_ids ? KeyLayout::kDirect : KeyLayout::kIndexed;
+  return s;
+}
+
+KeySizing truth_key_sizing(const ScenarioSpec& spec, DataClassId cls) {
+  KeySizing s = key_sizing(spec, cls);
+  if (cls.value >= spec.data.size()) return s;
+  const KeyShape k = key_shape(spec, cls);
+  if (k.per_user && k.dense_ids) s.layout = KeyLayout::kDirect;
   return s;
 }
 

@@ -351,7 +351,7 @@ void System::Impl::build_workload() {
     w.bound = spec.data[c].bound;
     w.read_time = spec.data[c].read_time;
     w.write_time = spec.data[c].write_time;
-    w.keys = key_sizing(spec, DataClassId{c});
+    w.keys = truth_key_sizing(spec, DataClassId{c});
     params.data_classes.push_back(w);
   }
   for (const AccessFallbackSpec& f : spec.exceptions.access_fallback) {
