@@ -9,6 +9,10 @@ namespace geodes::models {
 Oplog::Oplog(const OplogSpec& spec, std::size_t dc_count, KeySizing sizing)
     : spec_(spec), dc_count_(dc_count), entries_(KeySizing{sizing.expected, KeyLayout::kIndexed}) {
   if (dc_count == 0) throw InvalidArgument("oplog: no DCs");
+  if (dc_count > kMaxDcs) {
+    throw InvalidArgument("oplog: " + std::to_string(dc_count) + " DCs; a log spans at most " +
+                          std::to_string(kMaxDcs));
+  }
   if (spec.remote_dc && spec.remote_dc->value >= dc_count) {
     throw InvalidArgument("oplog: remote_dc " + std::to_string(spec.remote_dc->value) +
                           " is unknown; there are " + std::to_string(dc_count) + " DCs");
@@ -30,13 +34,26 @@ void Oplog::record(const Write& w, DcId writer, sim::Time durable_at) {
     throw InvalidArgument("oplog of data class " + std::to_string(spec_.data_class.value) +
                           ": a write of data class " + std::to_string(w.data_class.value));
   }
+  if (writer.value >= dc_count_ || w.version.origin.value >= dc_count_) {
+    throw InvalidArgument("oplog: a write by DC " + std::to_string(writer.value) + " of origin " +
+                          std::to_string(w.version.origin.value) + "; there are " +
+                          std::to_string(dc_count_) + " DCs");
+  }
   ++stats_.logged;
   const DcId at = holder(writer);
   if (at != writer) stats_.bytes_remote += w.bytes;
   auto [e, inserted] = entries_.try_emplace(w.key);
   if (!inserted && newer(Version{DcId{e->origin}, e->seq, e->hlc}, w.version)) return;
-  *e = Stored{w.version.seq,          w.version.hlc, w.value, w.commit_time, durable_at,
-              w.version.origin.value, writer.value,  w.bytes, w.kind};
+  // Both DC ids are < dc_count_ <= kMaxDcs (checked above), so they fit in a byte.
+  *e = Stored{w.version.seq,
+              w.version.hlc,
+              w.value,
+              w.commit_time,
+              durable_at,
+              w.bytes,
+              static_cast<std::uint8_t>(w.version.origin.value),
+              static_cast<std::uint8_t>(writer.value),
+              w.kind};
 }
 
 void Oplog::set_durable(const Write& w, sim::Time at) {

@@ -86,5 +86,29 @@ TEST(Oplog, ARemoteLogNeedsAnotherKnownDc) {
   EXPECT_THROW(Oplog(spec, 3), InvalidArgument);
 }
 
+TEST(Oplog, SpansAtMostItsDcLimitAndRefusesWritesOfUnknownDcs) {
+  OplogSpec spec;
+  spec.placement = OplogPlacement::kLocalIndependent;
+  EXPECT_THROW(Oplog(spec, Oplog::kMaxDcs + 1), InvalidArgument);
+  Oplog log(spec, Oplog::kMaxDcs);
+  // The last DC's ids survive the entry's packing.
+  const DcId last{static_cast<std::uint32_t>(Oplog::kMaxDcs - 1)};
+  Write w = write(5, last, 9);
+  w.kind = WriteKind::kDelete;
+  log.record(w, last, Time::zero());
+  const std::optional<OplogEntry> e = log.find(5);
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->writer, last);
+  EXPECT_EQ(e->write.version, w.version);
+  EXPECT_EQ(e->write.kind, WriteKind::kDelete);
+  EXPECT_EQ(e->write.bytes, 100u);
+  EXPECT_THROW(
+      log.record(write(6, DcId{static_cast<std::uint32_t>(Oplog::kMaxDcs)}, 1), kBj, Time::zero()),
+      InvalidArgument);
+  EXPECT_THROW(
+      log.record(write(6, kBj, 1), DcId{static_cast<std::uint32_t>(Oplog::kMaxDcs)}, Time::zero()),
+      InvalidArgument);
+}
+
 }  // namespace
 }  // namespace geodes::models

@@ -49,8 +49,11 @@ struct OplogStats {
 
 class Oplog {
  public:
+  /// The most DCs a log spans (the scenario format's limit, too).
+  static constexpr std::size_t kMaxDcs = 256;
+
   /// A log for `spec.data_class` over `dc_count` DCs, its table sized by `sizing`. Throws
-  /// InvalidArgument when a remote log names an unknown DC.
+  /// InvalidArgument when a remote log names an unknown DC, or for more than kMaxDcs DCs.
   Oplog(const OplogSpec& spec, std::size_t dc_count, KeySizing sizing = {});
 
   /// The DC that holds the entries of writes committed at `writer`.
@@ -81,19 +84,20 @@ class Oplog {
   [[nodiscard]] std::size_t used_bytes() const { return entries_.used_bytes(); }
 
  private:
-  // An entry as kept (the key is the table's; the data class is the log's; the holder follows
-  // from the writer).
+  // An entry as kept, 48 bytes (the key is the table's; the data class is the log's; the holder
+  // follows from the writer). DC ids fit in a byte: a log has at most kMaxDcs DCs.
   struct Stored {
     std::uint64_t seq = 0;
     std::int64_t hlc = 0;
     std::uint64_t value = 0;
     sim::Time commit_time;
     sim::Time durable_at;
-    std::uint32_t origin = 0;
-    std::uint32_t writer = 0;
     std::uint32_t bytes = 0;
+    std::uint8_t origin = 0;
+    std::uint8_t writer = 0;
     WriteKind kind = WriteKind::kInsert;
   };
+  static_assert(sizeof(Stored) == 48);
 
  public:
   /// Bytes per key of a log whose keys are dense (the entry and its index slot), for estimates.
