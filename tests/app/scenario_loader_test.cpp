@@ -212,6 +212,8 @@ const std::vector<Mistake> kMistakes = {
      "businesses.register.share", "rate and share are both set"},
     {"initial_above_max", "initial: 1000", "initial: 200k", 47, 14, "workload.users.initial",
      "initial (200000) is larger than max (100000)"},
+    {"users_above_limit", "max: 100k", "max: 5G", 48, 10, "workload.users.max",
+     "'5G' is out of range; allowed: a whole number from 0 to 4294967295"},
     {"duplicate_key", "threads: 4", "threads: 4\n    threads: 8", 29, 5, "channels.binlog.threads",
      "the key 'threads' appears twice (first at line 28)"},
     {"duplicate_datacenter", "sh: {city: Shanghai}", "bj: {city: Shanghai}", 8, 5,

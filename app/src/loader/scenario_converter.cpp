@@ -788,7 +788,7 @@ class Converter {
     MapReader u(d_, un, "workload.users", "the users");
     models::UserParams& p = spec_.workload.users;
     const bool initial = u.count("initial", p.initial);
-    const bool max = u.count("max", p.max);
+    const bool max = u.count("max", p.max, 0, models::UserParams::kMaxUsers);
     if ((initial || max) && p.initial > p.max) {
       const char* key = initial ? "initial" : "max";
       d_.error(*u.get(key), u.path(key),

@@ -113,6 +113,10 @@ void validate(const WorkloadParams& p, std::size_t dc_count) {
   if (p.total_rate_per_s > 0 && shares <= 0) {
     throw InvalidArgument(where + "total_rate_per_s is set but every business's share is 0");
   }
+  if (p.users.max > UserParams::kMaxUsers) {
+    throw InvalidArgument(where + "users.max (" + str(p.users.max) + ") is above " +
+                          str(UserParams::kMaxUsers) + ", the most users a run can hold");
+  }
   if (p.users.initial > p.users.max) {
     throw InvalidArgument(where + "users.initial (" + str(p.users.initial) +
                           ") is larger than users.max (" + str(p.users.max) + ")");
@@ -258,18 +262,18 @@ void Workload::start() {
   const UserParams& u = params_.users;
   // Address space for every user id there can be (no copies as they register).
   const std::uint64_t room = std::min<std::uint64_t>(u.max, std::uint64_t{1} << 27);
-  users_.reserve(room);
+  rank_of_.reserve(room);
   by_rank_.reserve(room);
-  advise_huge_pages(users_.data(), users_.capacity() * sizeof(User));  // probed at random
-  advise_huge_pages(by_rank_.data(), by_rank_.capacity() * sizeof(std::uint64_t));
+  advise_huge_pages(rank_of_.data(), rank_of_.capacity() * sizeof(std::uint32_t));
+  advise_huge_pages(by_rank_.data(), by_rank_.capacity() * sizeof(Ranked));
   for (std::uint64_t user = 0; user < u.initial; ++user) {
     std::uint64_t account = user;
     if (u.id_class) {
       IdAllocator& a = *allocators_[u.id_class->value];
       account = a.allocate(a.authority().value_or(routing_.home(user)), engine_.now());
     }
-    users_.push_back(User{account, true});
-    by_rank_.push_back(user);
+    by_rank_.push_back(Ranked{user, account});
+    rank_of_.push_back(static_cast<std::uint32_t>(by_rank_.size()));
     for (DataClassId cls : u.preload) access_.preload(cls, account, ++next_value_);
   }
   for (const BusinessParams& b : params_.businesses) {
@@ -301,7 +305,7 @@ bool Workload::submit(BusinessId business, std::optional<std::uint64_t> user) {
     throw InvalidArgument("workload: business " + str(business.value) + " is unknown");
   }
   if (user && !businesses_[business.value].registers &&
-      (*user >= users_.size() || !users_[*user].registered)) {
+      (*user >= rank_of_.size() || rank_of_[*user] == 0)) {
     throw InvalidArgument("workload: user " + str(*user) + " is not registered");
   }
   return begin_op(business, user);
@@ -311,16 +315,18 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   ++stats_.arrivals;
   Business& bus = businesses_[b.value];
   std::uint64_t user = 0;
+  std::uint64_t account = 0;  // a registering user has none until the op succeeds
   if (bus.registers) {
-    if (users_.size() < params_.users.max) {
-      user = users_.size();
-      users_.push_back({});
+    if (rank_of_.size() < params_.users.max) {
+      user = rank_of_.size();
+      rank_of_.push_back(0);
     } else {
       ++stats_.dropped_arrivals;
       return false;
     }
   } else if (chosen) {
     user = *chosen;
+    account = by_rank_[rank_of_[user] - 1].account;
   } else {
     const std::uint64_t n = by_rank_.size();
     if (n == 0) {
@@ -328,7 +334,9 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
       return false;
     }
     if (!bus.zipf || bus.zipf->n() != n) bus.zipf.emplace(n, bus.params.zipf_exponent);
-    user = by_rank_[bus.zipf->sample(bus.user_rng) - 1];
+    const Ranked& r = by_rank_[bus.zipf->sample(bus.user_rng) - 1];
+    user = r.user;
+    account = r.account;
   }
   std::uint32_t index = 0;
   if (free_ops_.empty()) {
@@ -345,6 +353,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   op.self = index;
   op.business = b;
   op.user = user;
+  op.account = account;
   op.home = routing_.home(user);
   op.start = engine_.now();
   if (bus.params.roaming > 0 && dc_count_ > 1 && bus.roam_rng.bernoulli(bus.params.roaming)) {
@@ -554,7 +563,7 @@ void Workload::prefetch_steps(const Op& op, std::uint32_t from, std::uint32_t to
 std::uint64_t Workload::key_of(const Op& op, const Step& step, DcId dc) const {
   switch (step.key) {
     case KeyChoice::kAccount:
-      return users_[op.user].account;
+      return op.account;
     case KeyChoice::kNewId:
       return op.new_id;
     case KeyChoice::kFixed:
@@ -811,8 +820,8 @@ void Workload::finish(std::uint32_t index, FailureCause cause) {
   // A failed register's id is never used again: that person gave up, and the next register is
   // someone else, whose home DC the routing rule draws afresh.
   if (businesses_[op.business.value].registers && cause == FailureCause::kNone) {
-    users_[op.user] = User{op.new_id, true};
-    by_rank_.push_back(op.user);
+    by_rank_.push_back(Ranked{op.user, op.new_id});
+    rank_of_[op.user] = static_cast<std::uint32_t>(by_rank_.size());
   }
   engine_.mix_fingerprint((std::uint64_t{op.business.value} << 40) ^
                           (std::uint64_t{static_cast<std::uint8_t>(cause)} << 32) ^ op.user);
@@ -828,10 +837,10 @@ void Workload::observe_replicated(DataClassId cls, DcId dc, std::uint64_t id) {
 }
 
 std::uint64_t Workload::account(std::uint64_t user) const {
-  if (user >= users_.size() || !users_[user].registered) {
+  if (user >= rank_of_.size() || rank_of_[user] == 0) {
     throw InvalidArgument("workload: user " + str(user) + " is not registered");
   }
-  return users_[user].account;
+  return by_rank_[rank_of_[user] - 1].account;
 }
 
 const IdAllocator* Workload::allocator(DataClassId cls) const {

@@ -479,6 +479,34 @@ TEST_F(WorkloadTest, ZipfMakesTheEarliestUserTheMostActive) {
   }
 }
 
+TEST_F(WorkloadTest, AUserDrawnAfterRegisteringLogsInWithTheAccountIdItRegistered) {
+  // Users drawn by the arrivals' Zipf law are keyed by the account id kept beside them, which
+  // for a registered user is the id its register was handed (not its user id): every login of
+  // the new user must find that account and its password, and open a session under it.
+  WorkloadParams p = base_params();
+  p.users.routing = {};
+  p.businesses[kLogin.value].arrivals.rate_per_s = 100;
+  p.businesses[kLogin.value].zipf_exponent = 0;  // uniform: the new user is one in 11
+  p.end = Time::zero() + 100_s;
+  make(p);
+  const OpOutcome reg = run_op(kRegister);
+  ASSERT_TRUE(reg.succeeded()) << to_string(reg.cause);
+  const std::uint64_t account = workload_->account(reg.user);
+  ASSERT_NE(account, reg.user) << "the test needs an account id that is not the user id";
+  EXPECT_EQ(workload_->registered_user(10), reg.user);
+  engine_.run_until(Time::zero() + 200_s);
+  std::size_t logins = 0;
+  for (const OpOutcome& op : rec_.ops) {
+    if (op.business != kLogin || op.user != reg.user) continue;
+    ++logins;
+    EXPECT_TRUE(op.succeeded()) << to_string(op.cause);
+  }
+  // About 10,000 logins after the register, one in 11 by the new user: 909, sd 29.
+  EXPECT_GT(logins, 700u);
+  const DcId home = workload_->home(reg.user);
+  EXPECT_TRUE(data_->store(home, kSessions).contains(account));
+}
+
 TEST_F(WorkloadTest, ATotalRateIsSplitBySharesAndArrivalsFollowIt) {
   WorkloadParams p = base_params();
   p.total_rate_per_s = 100;
@@ -625,6 +653,11 @@ TEST(WorkloadValidationTest, RejectsBadParametersNamingThem) {
   p = base_params();
   p.businesses[1].steps[0].borrow = true;
   EXPECT_NE(message(p).find("sets borrow"), std::string::npos);
+
+  p = base_params();
+  p.users.routing = {};
+  p.users.max = UserParams::kMaxUsers + 1;
+  EXPECT_NE(message(p).find("users.max (4294967296) is above 4294967295"), std::string::npos);
 
   p = base_params();
   p.businesses[4].steps[0].initial_per_dc = {1, 2, 3};

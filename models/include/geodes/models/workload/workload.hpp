@@ -127,10 +127,13 @@ struct FallbackParams {
 };
 
 struct UserParams {
+  /// The most user ids a run can hand out (a user's registration rank is kept in 32 bits).
+  static constexpr std::uint64_t kMaxUsers = 0xFFFF'FFFF;
+
   /// Users registered before the run.
   std::uint64_t initial = 1000;
   /// User ids that can ever be handed out, failed registers included (registrations beyond are
-  /// dropped). >= initial.
+  /// dropped). >= initial, <= kMaxUsers.
   std::uint64_t max = 100'000;
   UserRoutingParams routing;
   /// The class whose id strategy gives the initial users their account ids (drawn at their home
@@ -244,7 +247,7 @@ class Workload final : public CommitWaiter {
   /// The user id of the `rank`-th user to complete registration (0-based). REQUIRES:
   /// rank < registered_users().
   [[nodiscard]] std::uint64_t registered_user(std::uint64_t rank) const {
-    return by_rank_.at(rank);
+    return by_rank_.at(rank).user;
   }
   /// Users registered so far (the initial ones included).
   [[nodiscard]] std::uint64_t registered_users() const { return by_rank_.size(); }
@@ -266,13 +269,16 @@ class Workload final : public CommitWaiter {
 
  private:
   struct Business;
-  struct User {
+  // A registered user as the Zipf draw finds it: the account beside the user id, so that picking
+  // a user and keying its steps costs one random access (into by_rank_), not two.
+  struct Ranked {
+    std::uint64_t user = 0;
     std::uint64_t account = 0;
-    bool registered = false;
   };
   struct Op {
     BusinessId business;
     std::uint64_t user = 0;
+    std::uint64_t account = 0;  // the user's account id (0 while registering)
     DcId home;
     DcId dc;
     sim::Time start;
@@ -360,8 +366,10 @@ class Workload final : public CommitWaiter {
   std::vector<sim::Rng> service_rngs_;                    // per data class: service time draws
   std::vector<sim::Duration> access_latency_;             // [home * dc_count + dc], one way
   std::vector<Business> businesses_;
-  std::vector<User> users_;             // by user id, up to the highest id handed out
-  std::vector<std::uint64_t> by_rank_;  // registered users in registration order
+  // By user id, up to the highest id handed out: 1 + the user's index in by_rank_, 0 while not
+  // registered (4 bytes a user; ranks stay below 2^27, the user id space).
+  std::vector<std::uint32_t> rank_of_;
+  std::vector<Ranked> by_rank_;  // registered users in registration order
   TruthLog truth_;
   std::vector<int> fallback_of_;                 // per class: index into params_.fallback, or -1
   std::vector<FallbackCounts> fallback_counts_;  // per class
