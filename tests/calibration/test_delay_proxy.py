@@ -122,8 +122,18 @@ def test_lateness_is_recorded_per_chunk_in_each_direction_and_then_forgotten(pro
     with socket.create_connection(("127.0.0.1", port)) as s:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         rtts = [round_trip(s, b"y" * 32)[0] for _ in range(10)]
-    late = ctl.send("lateness")
-    # One chunk each way per round trip (TCP_NODELAY, one small send at a time): ten each.
+    # One chunk each way per round trip (TCP_NODELAY, one small send at a time): ten each. A
+    # chunk's lateness is recorded once its send has finished, which may be just after the echo
+    # reached us (the proxy's writer thread can be preempted in between), so collect for a while.
+    late = {"lateness_us": [], "lateness_up_us": []}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        more = ctl.send("lateness")
+        for key in late:
+            late[key] += more[key]
+        if all(len(v) >= 10 for v in late.values()):
+            break
+        time.sleep(0.05)
     assert len(late["lateness_up_us"]) == 10
     assert len(late["lateness_us"]) == 10
     # Never negative (no chunk leaves before its due time), and what the proxy adds after the
