@@ -304,8 +304,7 @@ bool Workload::submit(BusinessId business, std::optional<std::uint64_t> user) {
   if (business.value >= businesses_.size()) {
     throw InvalidArgument("workload: business " + str(business.value) + " is unknown");
   }
-  if (user && !businesses_[business.value].registers &&
-      (*user >= rank_of_.size() || rank_of_[*user] == 0)) {
+  if (user && !businesses_[business.value].registers && !registered(*user)) {
     throw InvalidArgument("workload: user " + str(*user) + " is not registered");
   }
   return begin_op(business, user);
@@ -315,7 +314,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   ++stats_.arrivals;
   Business& bus = businesses_[b.value];
   std::uint64_t user = 0;
-  std::uint64_t account = 0;  // a registering user has none until the op succeeds
+  std::uint64_t account_id = 0;  // a registering user has none until the op succeeds
   if (bus.registers) {
     if (rank_of_.size() < params_.users.max) {
       user = rank_of_.size();
@@ -326,7 +325,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
     }
   } else if (chosen) {
     user = *chosen;
-    account = by_rank_[rank_of_[user] - 1].account;
+    account_id = account(user);
   } else {
     const std::uint64_t n = by_rank_.size();
     if (n == 0) {
@@ -336,7 +335,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
     if (!bus.zipf || bus.zipf->n() != n) bus.zipf.emplace(n, bus.params.zipf_exponent);
     const Ranked& r = by_rank_[bus.zipf->sample(bus.user_rng) - 1];
     user = r.user;
-    account = r.account;
+    account_id = r.account;
   }
   std::uint32_t index = 0;
   if (free_ops_.empty()) {
@@ -353,7 +352,7 @@ bool Workload::begin_op(BusinessId b, std::optional<std::uint64_t> chosen) {
   op.self = index;
   op.business = b;
   op.user = user;
-  op.account = account;
+  op.account = account_id;
   op.home = routing_.home(user);
   op.start = engine_.now();
   if (bus.params.roaming > 0 && dc_count_ > 1 && bus.roam_rng.bernoulli(bus.params.roaming)) {
@@ -837,7 +836,7 @@ void Workload::observe_replicated(DataClassId cls, DcId dc, std::uint64_t id) {
 }
 
 std::uint64_t Workload::account(std::uint64_t user) const {
-  if (user >= rank_of_.size() || rank_of_[user] == 0) {
+  if (!registered(user)) {
     throw InvalidArgument("workload: user " + str(user) + " is not registered");
   }
   return by_rank_[rank_of_[user] - 1].account;

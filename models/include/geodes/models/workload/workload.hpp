@@ -350,6 +350,10 @@ class Workload final : public CommitWaiter {
   void finish(std::uint32_t op, FailureCause cause);
   // Prefetches the rows and truth-log entries steps [from, to) of `op` will touch (a hint only).
   void prefetch_steps(const Op& op, std::uint32_t from, std::uint32_t to) const;
+  // True iff user id `user` has completed registration.
+  [[nodiscard]] bool registered(std::uint64_t user) const {
+    return user < rank_of_.size() && rank_of_[user] != 0;
+  }
   [[nodiscard]] std::uint64_t key_of(const Op& op, const Step& step, DcId dc) const;
   CommitResult commit(const Op& op, DcId dc, DataClassId cls, WriteKind kind, std::uint64_t key,
                       std::uint64_t value);
@@ -367,7 +371,7 @@ class Workload final : public CommitWaiter {
   std::vector<sim::Duration> access_latency_;             // [home * dc_count + dc], one way
   std::vector<Business> businesses_;
   // By user id, up to the highest id handed out: 1 + the user's index in by_rank_, 0 while not
-  // registered (4 bytes a user; ranks stay below 2^27, the user id space).
+  // registered (4 bytes a user; fits because users.max <= UserParams::kMaxUsers).
   std::vector<std::uint32_t> rank_of_;
   std::vector<Ranked> by_rank_;  // registered users in registration order
   TruthLog truth_;
