@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "geodes/sim/rng.hpp"
@@ -216,6 +217,72 @@ TEST(KeyTable, PrefetchChangesNothingWhereverTheKeyFalls) {
     EXPECT_EQ(t.find(1'999)->a, 1'999U * 7);
     EXPECT_EQ(t.find(4), nullptr);
   }
+}
+
+// Rows start on a cache line, so that a 32-byte row never straddles two (two misses for one probe).
+bool on_a_line(const void* p) { return reinterpret_cast<std::uintptr_t>(p) % 64 == 0; }
+
+TEST(KeyTable, EntriesStartOnACacheLineInBothLayouts) {
+  struct Row {
+    std::uint64_t w[4];
+  };
+  static_assert(sizeof(Row) == 32);
+  for (const KeyLayout layout : kLayouts) {
+    SCOPED_TRACE(name(layout));
+    for (const std::uint64_t expected : {std::uint64_t{3}, std::uint64_t{100'000}}) {
+      KeyTable<Row> t(KeySizing{expected, layout});
+      // The first value of the pool (indexed) or of the array (direct: key 0, then every second).
+      EXPECT_TRUE(on_a_line(t.try_emplace(0).first));
+      if (layout == KeyLayout::kDirect) {
+        EXPECT_TRUE(on_a_line(t.try_emplace(2).first));
+      }
+      // Still so after the pool outgrows its reservation (expected * 9 / 8) and the range grows
+      // past its reserved room (expected * 9 / 8 + 4096): both move, and after a copy.
+      const std::uint64_t reserved = expected * 9 / 8;
+      for (std::uint64_t k = 1; k <= reserved + 10; ++k) t.try_emplace(k);
+      t.try_emplace(reserved + 4097);
+      ASSERT_EQ(t.size(), reserved + 12);
+      EXPECT_TRUE(on_a_line(t.find(0)));
+      const KeyTable<Row> copy = t;
+      EXPECT_TRUE(on_a_line(copy.find(0)));
+    }
+  }
+}
+
+TEST(ZeroedArray, GrowsZeroFilledKeepsItsContentsAndStaysAligned) {
+  key_table_detail::ZeroedArray<std::uint32_t> a;
+  EXPECT_EQ(a.capacity(), 0u);
+  a.grow_to(5);
+  EXPECT_TRUE(on_a_line(&a[0]));
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(a[i], 0u);
+    a[i] = i + 1;
+  }
+  a.grow_to(3);  // never shrinks
+  EXPECT_EQ(a.capacity(), 5u);
+  a.grow_to(100'000);
+  EXPECT_TRUE(on_a_line(&a[0]));
+  EXPECT_EQ(a[4], 5u);
+  EXPECT_EQ(a[5], 0u);
+  EXPECT_EQ(a[99'999], 0u);
+
+  key_table_detail::ZeroedArray<std::uint32_t> copy;
+  copy = a;
+  copy[0] = 42;
+  EXPECT_EQ(a[0], 1u);
+  EXPECT_TRUE(on_a_line(&copy[0]));
+
+  key_table_detail::ZeroedArray<std::uint32_t> moved(std::move(copy));
+  EXPECT_EQ(moved[0], 42u);
+  EXPECT_EQ(moved.capacity(), 100'000u);
+  EXPECT_EQ(copy.capacity(), 0u);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  key_table_detail::ZeroedArray<std::uint32_t> assigned;
+  assigned.grow_to(2);
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned[4], 5u);
+  EXPECT_EQ(assigned.capacity(), 100'000u);
+  assigned.release();
+  EXPECT_EQ(assigned.capacity(), 0u);
 }
 
 }  // namespace
