@@ -50,6 +50,13 @@ double ZipfSampler::h_integral_inverse(double x) const {
 }
 
 std::uint64_t ZipfSampler::sample(sim::Rng& rng) const {
+  // One rank: the loop below would accept k = 1 on its first iteration (u >= h_integral_x1_ =
+  // h_integral(1.5) - h(1) always holds), so the same single uniform is consumed, skipping the
+  // exp/log of an inversion whose answer is known. Bit-identical to the general path.
+  if (n_ == 1) {
+    static_cast<void>(rng.uniform01());
+    return 1;
+  }
   const auto n = static_cast<double>(n_);
   while (true) {
     // u is uniform on (h_integral_x1_, h_integral_n_].

@@ -89,6 +89,21 @@ TEST(ZipfTest, OneRankIsAlwaysDrawn) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(zipf.sample(rng), 1u);
 }
 
+// The one-rank shortcut is part of the determinism contract: it consumes exactly the one uniform
+// the general path would, so the stream after it (every later draw of the run) is unchanged.
+TEST(ZipfTest, OneRankConsumesOneUniformPerDraw) {
+  for (const double s : {0.0, 0.7, 1.0, 1.5}) {
+    const ZipfSampler zipf(1, s);
+    sim::Rng sampled(9, "zipf-test");
+    sim::Rng counted(9, "zipf-test");
+    for (int i = 0; i < 50; ++i) {
+      static_cast<void>(zipf.sample(sampled));
+      static_cast<void>(counted.uniform01());
+    }
+    EXPECT_EQ(sampled.uniform01(), counted.uniform01()) << "s = " << s;
+  }
+}
+
 TEST(ZipfTest, SameStreamGivesTheSameRanks) {
   const ZipfSampler zipf(1000, 0.9);
   sim::Rng a(8, "zipf-test");
