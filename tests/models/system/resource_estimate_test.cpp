@@ -66,10 +66,13 @@ double base_bytes(const ResourceEstimate& e) {
 }
 
 // The estimate (without the process's fixed base, which the test process does not share with
-// the CLI) is within a factor of 2 of the measured growth, and so is the event count. Factor 2:
-// the model counts elements exactly where the scenario fixes them (preloaded users, intervals)
-// and bounds them where the workload's draws decide (distinct keys touched, queue lengths), and
-// vectors hold between 1 and 2 times their size.
+// the CLI) is within a factor of 2 of the measured growth. Factor 2: the model counts elements
+// exactly where the scenario fixes them (preloaded users, intervals) and bounds them where the
+// workload's draws decide (distinct keys touched, queue lengths), and vectors hold between 1 and
+// 2 times their size. The event count is within 25%: its per-op and per-delivery constants are
+// measured (these scenarios ran within 5% of the estimate), and the rest of the margin covers
+// retries and fallbacks during faults, which the estimate does not count; each scenario runs
+// 10^4 to 10^7 events, so the Poisson noise of the count is under 1%.
 void expect_close(const ScenarioSpec& spec, const std::string& what) {
   if (kSanitized) GTEST_SKIP() << "resident memory under AddressSanitizer is not the simulator's";
   const ResourceEstimate e = estimate_resources(spec);
@@ -87,8 +90,9 @@ void expect_close(const ScenarioSpec& spec, const std::string& what) {
                         << format_bytes(m.peak_growth_bytes) << "\n"
                         << items;
   const double events_ratio = e.events / m.events;
-  EXPECT_GT(events_ratio, 0.5) << what << ": estimated " << e.events << " events, ran " << m.events;
-  EXPECT_LT(events_ratio, 2.0) << what << ": estimated " << e.events << " events, ran " << m.events;
+  EXPECT_GT(events_ratio, 0.8) << what << ": estimated " << e.events << " events, ran " << m.events;
+  EXPECT_LT(events_ratio, 1.25) << what << ": estimated " << e.events << " events, ran "
+                                << m.events;
   std::printf("%-34s memory estimated %9s measured %9s (x%.2f)  events estimated %.3g ran %.3g\n",
               what.c_str(), format_bytes(estimated).c_str(),
               format_bytes(m.peak_growth_bytes).c_str(), ratio, e.events, m.events);
