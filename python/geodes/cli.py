@@ -13,6 +13,7 @@ interrupted run).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import signal
@@ -20,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["binary", "main"]
@@ -151,14 +152,62 @@ def _run_child(argv: Sequence[str]) -> int:
             signal.signal(s, h)
 
 
+class _Terminated(BaseException):
+    """A SIGINT, SIGTERM or SIGHUP that arrived while this process itself writes (the report).
+
+    Raised from the signal handler of :func:`_unwinding_on_signals`, so that every ``finally``
+    and ``with`` on the way out runs (the report's temporary file and the run's temporary
+    directory are removed) before the process dies of the signal.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _unwinding_on_signals() -> Iterator[None]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`_Terminated`."""
+
+    def unwind(signum: int, _frame: object) -> None:
+        raise _Terminated(signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers: the signals keep their defaults
+        return
+    previous = {s: signal.signal(s, unwind) for s in _FORWARDED}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _die_of(signum: int) -> int:
+    """End this process by ``signum``'s default action (its parent sees the signal)."""
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+    return 128 + signum  # not reached: the default action of these signals ends the process
+
+
 def _run_with_report(args: Sequence[str], report: str) -> int:
     """Run ``geodes run ... --report FILE``: the C++ run, then the report of what it wrote.
 
     The run is a child process, so it keeps its progress bar, its Ctrl-C handling and its exit
     code; SIGINT, SIGTERM and SIGHUP sent to this process are passed on to it (:func:`_run_child`).
     An interrupted run still gets the report of what it measured, marked incomplete; the exit
-    code stays 1. A second signal ends the run at once, and this process dies of it too.
+    code stays 1. A second signal ends the run at once, and this process dies of it too. A
+    signal while the report is being written ends the command by that signal too, after it has
+    removed what it was writing: an older report at FILE stays as it was, and no temporary file
+    or results file of its own is left behind.
     """
+    try:
+        return _run_then_report(args, report)
+    except _Terminated as t:
+        return _die_of(t.signum)
+
+
+def _run_then_report(args: Sequence[str], report: str) -> int:
     from geodes.output import OutputError, check_output_path
 
     try:
@@ -186,7 +235,8 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
         written = os.path.exists(out) and os.stat(out).st_mtime_ns != before
         if code not in (EXIT_OK, EXIT_FAILURE) or not written:
             return code
-        return _report([out, "-o", report], command_line=typed) or code
+        with _unwinding_on_signals():
+            return _report([out, "-o", report], command_line=typed) or code
 
 
 def _parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -325,7 +375,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else ""
     if command == "report":
-        return _report(args[1:])
+        try:
+            with _unwinding_on_signals():
+                return _report(args[1:])
+        except _Terminated as t:
+            return _die_of(t.signum)
     if command == "compare":
         return _compare(args[1:])
     if command == "run":

@@ -57,9 +57,11 @@ def write_text_atomically(path: str | os.PathLike[str], text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except OSError as e:
+    except BaseException as e:  # also an interrupt (KeyboardInterrupt, geodes.cli's signals)
         try:
             os.remove(tmp)
         except OSError:
             pass
-        raise OutputError(f"cannot write '{path}': {e.strerror}") from None
+        if isinstance(e, OSError):
+            raise OutputError(f"cannot write '{path}': {e.strerror}") from None
+        raise

@@ -207,6 +207,51 @@ def test_ctrl_c_during_run_with_report_reports_what_was_measured(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
 
 
+# The command, with a signal sent to itself right after the report's temporary file is synced
+# (before its rename): a signal that arrives while the command writes the report, at the moment
+# when most would be left half-done.
+SIGNAL_WHILE_WRITING = """
+import os, signal, sys
+real_fsync = os.fsync
+def fsync_then_signal(fd):
+    real_fsync(fd)
+    os.kill(os.getpid(), int(os.environ["GEODES_TEST_SIGNAL"]))
+os.fsync = fsync_then_signal
+from geodes.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_a_signal_while_the_report_is_written_leaves_the_old_report_and_nothing_else(
+    tmp_path, command, signum
+):
+    if command == "report":
+        r = geodes("run", "--quiet", *SHORT, "--out", "r.h5", cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        args = ["report", "r.h5", "-o", "report.html"]
+    else:
+        args = ["run", "--quiet", *SHORT, "--report", "report.html"]
+    (tmp_path / "report.html").write_text("the old report", encoding="utf-8")
+    scratch = tmp_path / "scratch"  # TMPDIR: where the run's temporary results file goes
+    scratch.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch), "GEODES_TEST_SIGNAL": str(int(signum))}
+    r = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_WRITING, *args],
+        cwd=tmp_path,
+        env=env,
+        text=True,
+        capture_output=True,
+    )
+    assert r.returncode == -signum, r.stderr  # the command died of the signal
+    assert "Traceback" not in r.stderr, r.stderr
+    assert (tmp_path / "report.html").read_text(encoding="utf-8") == "the old report"
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(["report.html", "scratch"] + (["r.h5"] if command == "report" else []))
+    assert list(scratch.iterdir()) == [], "the run's temporary directory was removed"
+
+
 def _signal_mask(pid, field):
     """A signal set of process ``pid`` from /proc (SigCgt: caught, ShdPnd: pending)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
