@@ -3,7 +3,10 @@
 // nanosecond series interval must be refused with its reasons, not found out by the OOM killer).
 //
 // Model. The peak is a fixed base (the process, libraries, the engine) plus, for each structure
-// that grows with the scenario, (number of elements) x (bytes per element):
+// that grows with the scenario, (number of elements) x (bytes per element); a table over users'
+// dense ids (rows, truth log, oplog of a per-user class) counts the part of its flat array that
+// its keys make resident instead: consecutive ids (preloaded, registered) their own bytes, ids
+// written at random among all users a 2 MiB huge page each, up to the whole id range:
 //
 //   item           elements                                             driven by
 //   rows           per DC and data class, the rows it holds (preloaded   workload.users.*, rate,
