@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 __all__ = ["binary", "main"]
@@ -103,6 +103,22 @@ def _out_path(args: Sequence[str]) -> str | None:
 _FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
+@contextlib.contextmanager
+def _handlers(handlers: Sequence[tuple[int, Callable[[int, object], None]]]) -> Iterator[None]:
+    """Within the block, each signal of ``handlers`` has its handler; the old ones after it.
+
+    Only the main thread may set handlers: elsewhere the signals keep their defaults.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        handlers = []
+    previous = {s: signal.signal(s, h) for s, h in handlers}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def _run_child(argv: Sequence[str]) -> int:
     """Run the C++ program with ``argv``, passing signals on; return its wait status code.
 
@@ -134,10 +150,7 @@ def _run_child(argv: Sequence[str]) -> int:
 
     handlers = [(s, forward) for s in _FORWARDED]
     handlers += [(signal.SIGTSTP, stop), (signal.SIGCONT, resume)]
-    if threading.current_thread() is not threading.main_thread():
-        handlers = []  # only the main thread may set handlers: the signals keep their defaults
-    previous = {s: signal.signal(s, h) for s, h in handlers}
-    try:
+    with _handlers(handlers):
         # Its own group, in this session (not a new one: a new session's group is orphaned and
         # SIGTSTP would not stop it). exec resets the handlers above to the default in the child.
         if sys.version_info >= (3, 11):
@@ -147,9 +160,6 @@ def _run_child(argv: Sequence[str]) -> int:
         for signum in pending:
             child.send_signal(signum)
         return child.wait()
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 class _Terminated(BaseException):
@@ -165,22 +175,16 @@ class _Terminated(BaseException):
         self.signum = signum
 
 
-@contextlib.contextmanager
-def _unwinding_on_signals() -> Iterator[None]:
-    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`_Terminated`."""
+def _unwind(signum: int, _frame: object) -> None:
+    raise _Terminated(signum)
 
-    def unwind(signum: int, _frame: object) -> None:
-        raise _Terminated(signum)
 
-    if threading.current_thread() is not threading.main_thread():
-        yield  # only the main thread may set handlers: the signals keep their defaults
-        return
-    previous = {s: signal.signal(s, unwind) for s in _FORWARDED}
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
+def _unwinding_on_signals() -> contextlib.AbstractContextManager[None]:
+    """Within the block, SIGINT, SIGTERM and SIGHUP raise :class:`_Terminated`.
+
+    :func:`main` catches it, once the way out has cleaned up, and dies of the signal.
+    """
+    return _handlers([(s, _unwind) for s in _FORWARDED])
 
 
 def _die_of(signum: int) -> int:
@@ -201,13 +205,6 @@ def _run_with_report(args: Sequence[str], report: str) -> int:
     removed what it was writing: an older report at FILE stays as it was, and no temporary file
     or results file of its own is left behind.
     """
-    try:
-        return _run_then_report(args, report)
-    except _Terminated as t:
-        return _die_of(t.signum)
-
-
-def _run_then_report(args: Sequence[str], report: str) -> int:
     from geodes.output import OutputError, check_output_path
 
     try:
@@ -229,9 +226,7 @@ def _run_then_report(args: Sequence[str], report: str) -> int:
         before = os.stat(out).st_mtime_ns if os.path.exists(out) else None
         code = _run_child([path, "run", *argv])
         if code < 0:  # the child died of a signal: so does this process, the same way
-            signal.signal(-code, signal.SIG_DFL)
-            os.kill(os.getpid(), -code)
-            return 128 - code
+            return _die_of(-code)
         written = os.path.exists(out) and os.stat(out).st_mtime_ns != before
         if code not in (EXIT_OK, EXIT_FAILURE) or not written:
             return code
@@ -374,21 +369,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else ""
-    if command == "report":
-        try:
+    try:
+        if command == "report":
             with _unwinding_on_signals():
                 return _report(args[1:])
-        except _Terminated as t:
-            return _die_of(t.signum)
-    if command == "compare":
-        return _compare(args[1:])
-    if command == "run":
-        try:
-            rest, report = _split_report(args[1:])
-        except ValueError as e:
-            return _fail(str(e), EXIT_BAD_INPUT)
-        if report is not None:
-            return _run_with_report(rest, report)
+        if command == "compare":
+            return _compare(args[1:])
+        if command == "run":
+            try:
+                rest, report = _split_report(args[1:])
+            except ValueError as e:
+                return _fail(str(e), EXIT_BAD_INPUT)
+            if report is not None:
+                return _run_with_report(rest, report)
+    except _Terminated as t:  # a signal while this process wrote: cleaned up, now die of it
+        return _die_of(t.signum)
     return _exec(args)
 
 

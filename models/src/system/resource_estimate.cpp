@@ -40,11 +40,6 @@ constexpr double kBaseBytes = 16.0 * 1024 * 1024;
 // the expected count. Per entry, the indexed cost times the pool's growth.
 // Store: a row per key.
 constexpr double kBytesPerRow = kGrowth * Store::kBytesPerRowIndexed;
-// A store of the direct layout (a class preloaded with a row per user, dense account ids): the
-// row and its presence bit indexed by key, the whole id range reserved up front as address space
-// only (key_sizing() in models/system/scenario.hpp). Its keys are dense ids from 0, so the rows
-// it holds make that part of the range resident and no more; nothing grows.
-constexpr double kBytesPerRowDirect = Store::kBytesPerRowDirect;
 // Workload::User (account id + registered flag) and the user's entry in the rank list
 // (models/workload/workload.hpp), in vectors grown by push_back.
 constexpr double kBytesPerUser = kGrowth * (16 + 8);
@@ -52,15 +47,16 @@ constexpr double kBytesPerUser = kGrowth * (16 + 8);
 constexpr double kBytesPerId = kGrowth * (sizeof(std::uint32_t) + sizeof(std::uint32_t));
 // TruthLog: the newest Committed per key written.
 constexpr double kBytesPerTruthKey = kGrowth * TruthLog::kBytesPerKeyIndexed;
-// The truth log of a per-user class with dense ids is of the direct layout (truth_key_sizing()).
-constexpr double kBytesPerTruthKeyDirect = TruthLog::kBytesPerKeyDirect;
-// The flat arrays of a table over users' dense ids (the direct layout's values, the indexed
-// layout's 4-byte slot numbers) are indexed by the id itself: keys created by registrations are
-// consecutive ids, but keys the ops of other businesses write fall anywhere among all users' ids,
-// and each makes the page it falls on resident. The arrays are advised onto transparent huge
-// pages (models/data/huge_pages.hpp), so a page is counted as 2 MiB: a few thousand scattered
-// writes among 10 M users make a 320 MiB truth-log table wholly resident (measured: 6,000 password
-// changes among 10 M users, 60 s, peak RSS 1.88 -> 2.53 GiB against 60 changes).
+// A table over users' dense ids (a per-user class, truth_key_sizing() direct) is sized up front
+// from users.max as address space only (key_sizing() in models/system/scenario.hpp): its flat
+// array (the direct layout's entries with their presence bit, the indexed layout's 4-byte slot
+// numbers) is indexed by the id itself. Keys of preloaded and registered users are consecutive
+// ids, but keys the ops of other businesses write fall anywhere among all users' ids, and each
+// makes the page it falls on resident. The arrays are advised onto transparent huge pages
+// (models/data/huge_pages.hpp), so a page is counted as 2 MiB: a few thousand scattered writes
+// among 10 M users make a 320 MiB truth-log table wholly resident (measured: 6,000 password
+// changes among 10 M users, 60 s, peak RSS 1.84 -> 2.47 GiB against 60 changes). Nothing grows
+// but the indexed layout's value pool.
 constexpr double kPageBytes = 2.0 * 1024 * 1024;
 constexpr double kBytesPerSlot = sizeof(std::uint32_t);
 // An older version kept for the staleness bound (in an absl::flat_hash_map of vectors).
@@ -170,6 +166,16 @@ double flat_bytes(double consecutive, double scattered, double range, double per
   return std::max(span, consecutive + scattered) * per_id;
 }
 
+// The resident bytes of a KeyTable over `range` dense users' ids (see kPageBytes) of `layout`
+// whose entries take `indexed_bytes` in the indexed layout (value + slot, the structures'
+// kBytesPer...Indexed) and `direct_bytes` in the direct one (value + presence bit).
+double dense_table_bytes(KeyLayout layout, double indexed_bytes, double direct_bytes,
+                         double consecutive, double scattered, double range) {
+  if (layout == KeyLayout::kDirect) return flat_bytes(consecutive, scattered, range, direct_bytes);
+  return (consecutive + scattered) * kGrowth * (indexed_bytes - kBytesPerSlot) +
+         flat_bytes(consecutive, scattered, range, kBytesPerSlot);
+}
+
 // What the workload does to each data class, per second and in total.
 struct ClassLoad {
   double writes_per_s = 0;  // commits of this class (all DCs)
@@ -184,7 +190,13 @@ struct ClassLoad {
   double fixed_keys = 0;
   bool touched_by_users = false;  // touched_keys is every user, not the ops writing them
   bool dense_users = false;  // keyed by users' dense account ids (flat arrays over their range)
-  bool direct_rows = false;  // its stores are of the direct layout (key_sizing())
+  KeyLayout store_layout = KeyLayout::kIndexed;  // key_sizing()
+  KeyLayout truth_layout = KeyLayout::kIndexed;  // truth_key_sizing()
+
+  // Of the written keys (truth log, oplog), those that are ids in a row (registrations, fixed).
+  [[nodiscard]] double written_consecutive() const {
+    return std::min(written_keys, created_keys + fixed_keys);
+  }
 };
 
 class Estimator {
@@ -336,8 +348,9 @@ class Estimator {
       l.fixed_keys = fixed_keys[c];
       l.touched_by_users = users_ < account_writes[c];
       const DataClassId id{static_cast<std::uint32_t>(c)};
-      l.dense_users = truth_key_sizing(s_, id).layout == KeyLayout::kDirect;
-      l.direct_rows = key_sizing(s_, id).layout == KeyLayout::kDirect;
+      l.store_layout = key_sizing(s_, id).layout;
+      l.truth_layout = truth_key_sizing(s_, id).layout;
+      l.dense_users = l.truth_layout == KeyLayout::kDirect;
     }
   }
 
@@ -357,13 +370,11 @@ class Estimator {
       // (touched_keys) fall anywhere among the users' ids.
       const double consecutive = l.preload_keys + l.created_keys + l.fixed_keys;
       const double scattered = std::max(0.0, l.keys - consecutive);
-      double store = l.keys * kBytesPerRow;
-      if (l.direct_rows) {
-        store = flat_bytes(consecutive, scattered, users_ + l.fixed_keys, kBytesPerRowDirect);
-      } else if (l.dense_users) {
-        store = l.keys * kGrowth * (Store::kBytesPerRowIndexed - kBytesPerSlot) +
-                flat_bytes(consecutive, scattered, users_ + l.fixed_keys, kBytesPerSlot);
-      }
+      const double store = l.dense_users
+                               ? dense_table_bytes(l.store_layout, Store::kBytesPerRowIndexed,
+                                                   Store::kBytesPerRowDirect, consecutive,
+                                                   scattered, users_ + l.fixed_keys)
+                               : l.keys * kBytesPerRow;
       row_bytes += copies * store;
       if (l.keys > 0) stores += static_cast<std::size_t>(copies);
       drivers.add(initial_keys(), l.preload_keys * copies);
@@ -391,14 +402,14 @@ class Estimator {
     for (std::size_t c = 0; c < load_.size(); ++c) {
       const ClassLoad& l = load_[c];
       keys += l.written_keys;
-      double bytes = l.written_keys * kBytesPerTruthKey;
-      if (l.dense_users) {
-        const double consecutive = std::min(l.written_keys, l.created_keys + l.fixed_keys);
-        bytes = flat_bytes(consecutive, l.written_keys - consecutive, users_ + l.fixed_keys,
-                           kBytesPerTruthKeyDirect);
-      }
+      const double bytes =
+          l.dense_users
+              ? dense_table_bytes(l.truth_layout, TruthLog::kBytesPerKeyIndexed,
+                                  TruthLog::kBytesPerKeyDirect, l.written_consecutive(),
+                                  l.written_keys - l.written_consecutive(), users_ + l.fixed_keys)
+              : l.written_keys * kBytesPerTruthKey;
       key_bytes += bytes;
-      drivers.add(flat_keys(l, bytes, kBytesPerTruthKeyDirect), bytes);
+      drivers.add(flat_keys(l, bytes, kBytesPerTruthKey), bytes);
       const sim::Duration bound = s_.data[c].bound;
       if (bound != sim::Duration::max()) {
         const double kept = load_[c].writes_per_s * std::min(seconds(bound), span_s_);
@@ -416,13 +427,13 @@ class Estimator {
       if (o.data_class.value < load_.size()) {
         const ClassLoad& l = load_[o.data_class.value];
         logged += l.written_keys;
-        double bytes = l.written_keys * kBytesPerOplogKey;
-        if (l.dense_users) {  // indexed: the entries in a pool, their slots over the users' ids
-          const double consecutive = std::min(l.written_keys, l.created_keys + l.fixed_keys);
-          bytes = l.written_keys * kGrowth * (Oplog::kBytesPerKey - kBytesPerSlot) +
-                  flat_bytes(consecutive, l.written_keys - consecutive, users_ + l.fixed_keys,
-                             kBytesPerSlot);
-        }
+        // An oplog's table is always indexed (models/exceptions/oplog.hpp).
+        const double bytes =
+            l.dense_users
+                ? dense_table_bytes(KeyLayout::kIndexed, Oplog::kBytesPerKey, Oplog::kBytesPerKey,
+                                    l.written_consecutive(),
+                                    l.written_keys - l.written_consecutive(), users_ + l.fixed_keys)
+                : l.written_keys * kBytesPerOplogKey;
         logged_bytes += bytes;
         oplog_drivers.add("exceptions.oplog, " + flat_keys(l, bytes, kBytesPerOplogKey), bytes);
       }
