@@ -6,7 +6,11 @@ Each run is ``geodes run`` on the built-in scenario (its faults kept) at 10k ops
 each length in ``--durations``. The script measures every child's peak resident set from its own
 rusage (``os.wait4``), reads speed and events from its summary JSON, and prints one table, then
 the flatness ratios of issue 13: speed of the 1 h run against the 10 min run (target >= 0.9) and
-peak RSS of the 2 h run against the 1 h run (target within 5 %).
+peak RSS of the 2 h run against the 1 h run (target within 5 %). Registrations add users until
+``users.max``, each with rows in every DC. Where the population still grows in the second hour
+(N = 10 M at 10k ops/s: 5 % of ops register, 500 users/s, so 2 N is reached only after 5.6 h) the
+RSS ratio is printed with the population's own ratio and their quotient, the RSS per registered
+user: near 1 it is the model's data that grows, above 1 memory that grows with run length.
 
 Usage: bench/scale.py [--geodes build/release/app/geodes] [--users 100k,1M,10M]
                       [--durations 10m,1h,2h] [--rate 10k/s] [--json table.json]
@@ -49,6 +53,7 @@ class Cell:
     peak_rss_mib: float  # the child's peak resident set
     events_per_s: float
     events: int
+    users_end: int  # users registered at the end (the initial ones and the registrations)
     run_wall_s: float  # the run, as geodes measured it
     process_wall_s: float  # loading, preloading users, running, writing, tearing down
 
@@ -89,6 +94,7 @@ def run_cell(geodes: str, users: str, duration: str, rate: str) -> Cell:
         peak_rss_mib=usage.ru_maxrss / 1024,  # KiB on Linux
         events_per_s=s["events"] / s["wall_s"],
         events=s["events"],
+        users_end=s["compensation"]["users"],
         run_wall_s=s["wall_s"],
         process_wall_s=wall,
     )
@@ -103,6 +109,7 @@ def table(cells: list[Cell]) -> str:
         "peak RSS (MiB)",
         "events/s",
         "events",
+        "users at end",
         "wall (s)",
     )
     rows = [
@@ -113,6 +120,7 @@ def table(cells: list[Cell]) -> str:
             f"{c.peak_rss_mib:,.0f}",
             f"{c.events_per_s / 1e6:.2f} M",
             f"{c.events / 1e6:.1f} M",
+            f"{c.users_end / 1e6:.2f} M",
             f"{c.process_wall_s:.1f}",
         )
         for c in cells
@@ -135,7 +143,11 @@ def flatness(cells: list[Cell]) -> list[str]:
             out.append(f"{users}: speed 1 h / 10 min = {r:.2f} (target >= 0.90)")
         if hour and two:
             r = two.peak_rss_mib / hour.peak_rss_mib
-            out.append(f"{users}: peak RSS 2 h / 1 h = {r:.3f} (target <= 1.05)")
+            line = f"{users}: peak RSS 2 h / 1 h = {r:.3f} (target <= 1.05)"
+            grew = two.users_end / hour.users_end
+            if grew > 1.001:  # the population is still growing: what each user costs
+                line += f"; registered users x {grew:.3f}, RSS per user x {r / grew:.3f}"
+            out.append(line)
     return out
 
 

@@ -2,6 +2,7 @@
 that they keep working between the rare full runs: the table is printed and its figures are
 consistent with each other and with theory."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -32,6 +33,9 @@ def test_bench_scale_prints_one_row_per_cell_and_the_flatness_ratios(tmp_path):
         assert short["peak_rss_mib"] > 1 and long["peak_rss_mib"] > 1
         assert short["sim_speed"] > 1 and long["sim_speed"] > 1
         assert short["events_per_s"] > 0 and long["run_wall_s"] <= long["process_wall_s"]
+        # 5 % of 500 ops/s register: the population grows, and never past users.max = 2 N.
+        n = 10_000 if users == "10k" else 100_000
+        assert n < short["users_end"] < long["users_end"] <= 2 * n
     # Ten times the users: more rows in memory.
     assert by["100k", "4m"]["peak_rss_mib"] > by["10k", "4m"]["peak_rss_mib"]
 
@@ -53,3 +57,32 @@ def test_bench_peers_runs_geodes_and_simpy_on_the_mm1_channel_and_both_match_the
     for name in ("geodes", "SimPy"):
         mean = float(rows[name][4 if name == "geodes" else 5])
         assert abs(mean - 35.0) < 2.0, (name, r.stdout)
+
+
+def _scale_module():
+    spec = importlib.util.spec_from_file_location("bench_scale", BENCH / "scale.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it executes
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_scale_rss_ratio_is_divided_by_the_population_only_while_it_grows():
+    scale = _scale_module()
+
+    def cell(users, duration, rss, users_end):
+        return scale.Cell(users, duration, 100.0, rss, 1e6, 10**6, users_end, 1.0, 1.1)
+
+    lines = scale.flatness(
+        [
+            cell("1M", "1h", 1000.0, 2_000_000),
+            cell("1M", "2h", 1040.0, 2_000_000),  # at users.max: flat population
+            cell("10M", "1h", 4000.0, 11_800_000),
+            cell("10M", "2h", 4800.0, 13_570_000),  # still registering
+        ]
+    )
+    assert lines == [
+        "1M: peak RSS 2 h / 1 h = 1.040 (target <= 1.05)",
+        "10M: peak RSS 2 h / 1 h = 1.200 (target <= 1.05); "
+        "registered users x 1.150, RSS per user x 1.043",
+    ]
