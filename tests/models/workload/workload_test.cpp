@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "fake_data_access.hpp"
+#include "geodes/models/workload/zipf.hpp"
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/rng.hpp"
 
 namespace geodes::models {
 namespace {
@@ -505,6 +507,46 @@ TEST_F(WorkloadTest, AUserDrawnAfterRegisteringLogsInWithTheAccountIdItRegistere
   EXPECT_GT(logins, 700u);
   const DcId home = workload_->home(reg.user);
   EXPECT_TRUE(data_->store(home, kSessions).contains(account));
+}
+
+TEST_F(WorkloadTest, EachArrivalDrawsItsUserFromTheUsersRegisteredWhenItArrives) {
+  // The workload draws an arrival's Zipf rank when it schedules the arrival (to fetch the user's
+  // entry early) and must give exactly the draw made at the arrival: ranks over the users
+  // registered at that moment, from the business's "users" stream in order. Registrations
+  // (5/s, 500 in the run) change that number between many a scheduling and its arrival, so an
+  // early draw kept for the wrong count, or a stream not put back, shows up as a different user.
+  WorkloadParams p = base_params();
+  p.users.routing = {};
+  p.businesses[kRegister.value].arrivals.rate_per_s = 5;
+  p.businesses[kLogin.value].arrivals.rate_per_s = 100;
+  p.businesses[kLogin.value].zipf_exponent = 0.8;
+  p.end = Time::zero() + 100_s;
+  struct Logins : OutcomeSink {
+    void on_op(const OpOutcome& op) override {
+      if (op.business != kLogin) return;
+      EXPECT_EQ(op.end, op.start) << "the count below must be the one at the arrival";
+      users.push_back(op.user);
+      registered.push_back(workload->registered_users());
+    }
+    const Workload* workload = nullptr;
+    std::vector<std::uint64_t> users;
+    std::vector<std::uint64_t> registered;
+  } logins;
+  make(p, 7);
+  logins.workload = workload_.get();
+  workload_->set_sink(&logins);
+  engine_.run_until(Time::zero() + 200_s);
+  ASSERT_GT(logins.users.size(), 9000u);
+  ASSERT_GT(workload_->registered_users(), 400u);
+  sim::Rng rng(7, "workload/login/users");
+  std::size_t changed = 0;
+  for (std::size_t i = 0; i < logins.users.size(); ++i) {
+    const std::uint64_t n = logins.registered[i];
+    if (i > 0 && n != logins.registered[i - 1]) ++changed;
+    const std::uint64_t rank = ZipfSampler(n, 0.8).sample(rng);
+    ASSERT_EQ(logins.users[i], workload_->registered_user(rank - 1)) << "login " << i;
+  }
+  EXPECT_GT(changed, 400u);
 }
 
 TEST_F(WorkloadTest, ATotalRateIsSplitBySharesAndArrivalsFollowIt) {

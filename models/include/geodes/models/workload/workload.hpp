@@ -328,6 +328,11 @@ class Workload final : public CommitWaiter {
   void on_arrival(BusinessId b);
   void schedule_arrival(BusinessId b, sim::Time after);
   bool begin_op(BusinessId b, std::optional<std::uint64_t> user);
+  // The next arrival's Zipf rank, drawn early (and its by_rank_ entry prefetched); draw_rank()
+  // returns it, or draws afresh if the number of users `n` has changed since. Either way the
+  // result is the draw with `n` users from user_rng's next state.
+  void draw_ahead(Business& bus);
+  std::uint64_t draw_rank(Business& bus, std::uint64_t n);
   void start_attempt(std::uint32_t op);
   void run_steps(std::uint32_t op);
   void resume(std::uint32_t op);
