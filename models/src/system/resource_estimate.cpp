@@ -13,6 +13,7 @@
 #include "geodes/models/data/truth_log.hpp"
 #include "geodes/models/exceptions/oplog.hpp"
 #include "geodes/models/workload/arrival_process.hpp"
+#include "geodes/models/workload/workload.hpp"
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/histogram.hpp"
 #include "geodes/sim/time_series.hpp"
@@ -40,9 +41,9 @@ constexpr double kBaseBytes = 16.0 * 1024 * 1024;
 // the expected count. Per entry, the indexed cost times the pool's growth.
 // Store: a row per key.
 constexpr double kBytesPerRow = kGrowth * Store::kBytesPerRowIndexed;
-// Workload::User (account id + registered flag) and the user's entry in the rank list
-// (models/workload/workload.hpp), in vectors grown by push_back.
-constexpr double kBytesPerUser = kGrowth * (16 + 8);
+// The workload's rank and rank-list entry per user id (Workload::kBytesPerUser), reserved up front
+// for up to Workload::kReservedUsers ids (no growth); the users beyond grow like vectors.
+constexpr double kBytesPerUser = Workload::kBytesPerUser;
 // IdAllocator's uniqueness registry: id -> number of entities given it (a KeyTable).
 constexpr double kBytesPerId = kGrowth * (sizeof(std::uint32_t) + sizeof(std::uint32_t));
 // TruthLog: the newest Committed per key written.
@@ -391,7 +392,14 @@ class Estimator {
     add("users",
         count_text(users_) + " users (" + count_text(registrations_) + " registered in the run)" +
             (ids > 0 ? ", " + count_text(ids) + " ids" : std::string()),
-        user_count_keys(), users_ * kBytesPerUser + ids * kBytesPerId);
+        user_count_keys(), user_bytes() + ids * kBytesPerId);
+  }
+
+  // The workload's per-user tables: reserved up to Workload::kReservedUsers, grown beyond.
+  [[nodiscard]] double user_bytes() const {
+    const auto reserved = static_cast<double>(Workload::kReservedUsers);
+    if (users_ <= reserved) return users_ * kBytesPerUser;
+    return users_ * kGrowth * kBytesPerUser;
   }
 
   void truth_and_oplog() {

@@ -268,8 +268,10 @@ void Workload::start() {
     }
   }
   const UserParams& u = params_.users;
-  // Address space for every user id there can be (no copies as they register).
-  const std::uint64_t room = std::min<std::uint64_t>(u.max, std::uint64_t{1} << 27);
+  // Address space for every user id there can be, up to kReservedUsers (2.5 GiB of it; pages
+  // become resident only as users register), so that registrations copy nothing.
+  static_assert(kBytesPerUser == sizeof(std::uint32_t) + sizeof(Ranked));
+  const std::uint64_t room = std::min<std::uint64_t>(u.max, kReservedUsers);
   rank_of_.reserve(room);
   by_rank_.reserve(room);
   advise_huge_pages(rank_of_.data(), rank_of_.capacity() * sizeof(std::uint32_t));

@@ -251,6 +251,12 @@ class Workload final : public CommitWaiter {
   }
   /// Users registered so far (the initial ones included).
   [[nodiscard]] std::uint64_t registered_users() const { return by_rank_.size(); }
+
+  /// Bytes the workload keeps per user id: its rank (rank_of_) and its entry in the rank list
+  /// (by_rank_: user and account ids). Both are reserved up front for up to kReservedUsers ids,
+  /// so that registering copies nothing; beyond that they grow like vectors.
+  static constexpr std::size_t kBytesPerUser = sizeof(std::uint32_t) + 2 * sizeof(std::uint64_t);
+  static constexpr std::uint64_t kReservedUsers = std::uint64_t{1} << 27;
   /// The allocator of `cls`, or nullptr if it has no id strategy.
   [[nodiscard]] const IdAllocator* allocator(DataClassId cls) const;
   /// The latest version of (cls, key) this workload committed anywhere, or an invalid version.
