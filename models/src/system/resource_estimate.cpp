@@ -41,9 +41,8 @@ constexpr double kBaseBytes = 16.0 * 1024 * 1024;
 // the expected count. Per entry, the indexed cost times the pool's growth.
 // Store: a row per key.
 constexpr double kBytesPerRow = kGrowth * Store::kBytesPerRowIndexed;
-// The workload's rank and rank-list entry per user id (Workload::kBytesPerUser), reserved up front
-// for up to Workload::kReservedUsers ids (no growth); the users beyond grow like vectors.
-constexpr double kBytesPerUser = Workload::kBytesPerUser;
+// The workload's per-user tables: Workload::kBytesPerUser, reserved up front for up to
+// Workload::kReservedUsers ids (see user_bytes()).
 // IdAllocator's uniqueness registry: id -> number of entities given it (a KeyTable).
 constexpr double kBytesPerId = kGrowth * (sizeof(std::uint32_t) + sizeof(std::uint32_t));
 // TruthLog: the newest Committed per key written.
@@ -398,8 +397,8 @@ class Estimator {
   // The workload's per-user tables: reserved up to Workload::kReservedUsers, grown beyond.
   [[nodiscard]] double user_bytes() const {
     const auto reserved = static_cast<double>(Workload::kReservedUsers);
-    if (users_ <= reserved) return users_ * kBytesPerUser;
-    return users_ * kGrowth * kBytesPerUser;
+    const auto per_user = static_cast<double>(Workload::kBytesPerUser);
+    return users_ * per_user * (users_ <= reserved ? 1 : kGrowth);
   }
 
   void truth_and_oplog() {

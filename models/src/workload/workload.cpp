@@ -185,9 +185,9 @@ struct Workload::Business {
   bool registers;
   // The next arrival's user, drawn when the arrival is scheduled so that its entry in by_rank_
   // can be fetched from memory while the events before it run (see draw_ahead()). Valid while
-  // `ahead`, for `ahead_n` registered users; `before_ahead` is user_rng as it was before the draw.
+  // `ahead`, drawn by `zipf` (nothing rebuilds it meanwhile); `before_ahead` is user_rng as it was
+  // before the draw.
   bool ahead = false;
-  std::uint64_t ahead_n = 0;
   std::uint64_t ahead_rank = 0;
   sim::Rng before_ahead;
 };
@@ -316,10 +316,8 @@ void Workload::draw_ahead(Business& bus) {
   // second draw ahead, measured no gain: stop 38.)
   const std::uint64_t n = by_rank_.size();
   if (bus.registers || bus.ahead || n == 0) return;
-  if (!bus.zipf || bus.zipf->n() != n) bus.zipf.emplace(n, bus.params.zipf_exponent);
   bus.before_ahead = bus.user_rng;
-  bus.ahead_rank = bus.zipf->sample(bus.user_rng);
-  bus.ahead_n = n;
+  bus.ahead_rank = sampler(bus, n).sample(bus.user_rng);
   bus.ahead = true;
   __builtin_prefetch(by_rank_.data() + (bus.ahead_rank - 1));
 }
@@ -327,11 +325,15 @@ void Workload::draw_ahead(Business& bus) {
 std::uint64_t Workload::draw_rank(Business& bus, std::uint64_t n) {
   if (bus.ahead) {
     bus.ahead = false;
-    if (bus.ahead_n == n) return bus.ahead_rank;
+    if (bus.zipf->n() == n) return bus.ahead_rank;
     bus.user_rng = bus.before_ahead;
   }
+  return sampler(bus, n).sample(bus.user_rng);
+}
+
+const ZipfSampler& Workload::sampler(Business& bus, std::uint64_t n) {
   if (!bus.zipf || bus.zipf->n() != n) bus.zipf.emplace(n, bus.params.zipf_exponent);
-  return bus.zipf->sample(bus.user_rng);
+  return *bus.zipf;
 }
 
 void Workload::on_arrival(BusinessId b) {

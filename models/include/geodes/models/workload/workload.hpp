@@ -339,6 +339,8 @@ class Workload final : public CommitWaiter {
   // result is the draw with `n` users from user_rng's next state.
   void draw_ahead(Business& bus);
   std::uint64_t draw_rank(Business& bus, std::uint64_t n);
+  // The business's Zipf sampler over `n` users, rebuilt if it was over another number.
+  static const ZipfSampler& sampler(Business& bus, std::uint64_t n);
   void start_attempt(std::uint32_t op);
   void run_steps(std::uint32_t op);
   void resume(std::uint32_t op);
