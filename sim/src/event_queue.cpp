@@ -84,11 +84,53 @@ void EventQueue::pop_low() {
   low_.pop_back();
 }
 
+void EventQueue::to_radix() {
+  small_ = false;
+  // The minimum becomes the reference key: every entry is at or above it.
+  const QueueEntry& m = near_.back();
+  last_time_ = ukey(m.time);
+  last_seq_ = m.seq;
+  has_min_ = false;
+  size_ -= near_.size();
+  for (const QueueEntry& e : near_) push(e);
+  near_.clear();
+}
+
+void EventQueue::to_small() {
+  // low_ is empty here in practice (its entries precede all others and are popped first, while a
+  // radix-mode queue holds >= kSmallMin radix entries); merged anyway, it costs nothing.
+  near_ = low_;
+  low_.clear();
+  if (has_min_) near_.push_back(min_);
+  has_min_ = false;
+  while (summary_ != 0) {
+    const unsigned w = static_cast<unsigned>(__builtin_ctzll(summary_));
+    const unsigned b = w * 64 + static_cast<unsigned>(__builtin_ctzll(mask_[w]));
+    Bucket& bucket = buckets_[b];
+    for (Chunk* c = bucket.head; c != nullptr;) {
+      const std::uint32_t n = c == bucket.tail ? bucket.tail_count : kChunkEntries;
+      near_.insert(near_.end(), c->entries, c->entries + n);
+      Chunk* const next = c == bucket.tail ? nullptr : c->next;
+      c->next = free_chunks_;
+      free_chunks_ = c;
+      c = next;
+    }
+    bucket = Bucket{};
+    mask_[w] &= ~(std::uint64_t{1} << (b & 63));
+    if (mask_[w] == 0) summary_ &= ~(std::uint64_t{1} << w);
+  }
+  std::sort(near_.begin(), near_.end(),
+            [](const QueueEntry& a, const QueueEntry& b) { return before(b, a); });
+  small_ = true;
+}
+
 std::uint32_t EventQueue::renumber() {
   std::vector<QueueEntry> all;
   all.reserve(size_);
   if (has_min_) all.push_back(min_);
   all.insert(all.end(), low_.begin(), low_.end());
+  all.insert(all.end(), near_.begin(), near_.end());
+  near_.clear();
   for (Bucket& bucket : buckets_) {
     for (Chunk* c = bucket.head; c != nullptr;) {
       const std::uint32_t n = c == bucket.tail ? bucket.tail_count : kChunkEntries;
@@ -104,6 +146,7 @@ std::uint32_t EventQueue::renumber() {
   for (std::uint64_t& word : mask_) word = 0;
   summary_ = 0;
   has_min_ = false;
+  small_ = true;
   std::sort(all.begin(), all.end(),
             [](const QueueEntry& a, const QueueEntry& b) { return before(a, b); });
   // Rebuild around the smallest possible reference key: every present and future key is above it.

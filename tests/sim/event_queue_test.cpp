@@ -146,6 +146,35 @@ TEST(EventQueue, PushBelowAPeekedMinimum) {
   }
 }
 
+TEST(EventQueue, CrossesBetweenSortedArrayAndRadixHeap) {
+  // Below 8 pending the queue is a sorted array, above 32 a radix heap (with hysteresis between);
+  // sizes swinging across both thresholds, with peeks and pushes below a peeked minimum at every
+  // size, exercise each switch with entries in every part: the array, the held minimum, the
+  // buckets and the below-`last` heap.
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Harness h(seed);
+    for (int swing = 0; swing < 200; ++swing) {
+      const std::size_t high = 20 + h.rng()() % 40;  // sometimes never reaches 32
+      while (h.size() < high) {
+        ASSERT_NO_FATAL_FAILURE(h.push_at(h.rng()() % 3 == 0 ? h.floor() : h.random_time()));
+        if (h.rng()() % 4 == 0) {
+          ASSERT_NO_FATAL_FAILURE(h.check_top());
+        }
+      }
+      const std::size_t low = h.rng()() % 12;  // sometimes stays above 8
+      while (h.size() > low) {
+        ASSERT_NO_FATAL_FAILURE(h.pop());
+        if (h.size() > 0 && h.rng()() % 3 == 0) {
+          ASSERT_NO_FATAL_FAILURE(h.check_top());
+          ASSERT_NO_FATAL_FAILURE(h.push_at(h.floor()));
+          ASSERT_NO_FATAL_FAILURE(h.pop());
+        }
+      }
+    }
+    while (h.size() > 0) ASSERT_NO_FATAL_FAILURE(h.pop());
+  }
+}
+
 TEST(EventQueue, OrderSurvivesSequenceRenumbering) {
   // Start close to the 32-bit limit so that renumbering happens (repeatedly) mid-run, including
   // while entries sit below a peeked minimum.

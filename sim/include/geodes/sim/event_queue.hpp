@@ -26,6 +26,19 @@
 //   radix, 8-bit digits                ~18.6 M       ~12.3 M      ~3.5 M   (3072 buckets: cache)
 // (The 100-pending case is bound by the engine and the model, not the queue.)
 //
+// Few pending events: a sorted array. A channel-only run (bench/mm1_channel.yaml: one arrival,
+// one delivery and one applier event pending) keeps ~3 events, where every pop of a radix heap
+// re-files its few, far-apart entries level by level. Below kSmallMax entries the queue is
+// instead an array sorted in descending order (minimum last: pop is pop_back; a push shifts the
+// entries before which it goes, scanning from the minimum's end, where new events mostly land).
+// It switches to the radix heap when a push finds kSmallMax entries and back when a pop leaves
+// fewer than kSmallMin, so a switch (O(kSmallMax)) is separated from the next by at least
+// kSmallMax - kSmallMin operations: amortised O(1). The order is the same (time, sequence) order
+// in both forms, so results do not depend on which form holds the entries.
+// Measured (idle Intel Xeon, medians of 3), hold model events/s, radix only -> with the array:
+// 4 pending 20.5 M -> 31.6 M, 100 and more pending unchanged (radix in both); the M/M/1 channel
+// run (1 M writes, 3 M events) 0.37 -> 0.29 s user CPU (medians of 5, old and new alternated).
+//
 // Details:
 //   * Buckets are chains of fixed-size chunks from one shared free list, not a vector each: a
 //     vector per bucket keeps the capacity of the largest crowd that ever passed through it, which
@@ -66,6 +79,7 @@ class EventQueue {
 
   /// The smallest entry. REQUIRES: !empty(). Not const: it may re-file entries to find it.
   const QueueEntry& top() {
+    if (small_) return near_.back();
     if (!low_.empty()) [[unlikely]] {
       return low_.front();
     }
@@ -76,6 +90,13 @@ class EventQueue {
   /// Inserts `e`. REQUIRES: `e` is greater, in (time, seq) order, than every entry popped so far.
   void push(const QueueEntry& e) {
     ++size_;
+    if (small_) {
+      if (near_.size() < kSmallMax) [[likely]] {
+        push_near(e);
+        return;
+      }
+      to_radix();
+    }
     const std::uint64_t t = ukey(e.time);
     if ((t < last_time_) | ((t == last_time_) & (e.seq < last_seq_))) [[unlikely]] {
       push_low(e);
@@ -93,12 +114,18 @@ class EventQueue {
   /// Removes the smallest entry. REQUIRES: !empty().
   void pop() {
     --size_;
-    if (!low_.empty()) [[unlikely]] {
-      pop_low();
+    if (small_) {
+      near_.pop_back();
       return;
     }
-    if (!has_min_) refill();
-    has_min_ = false;  // `last` keeps the popped key: the floor for later pushes
+    if (!low_.empty()) [[unlikely]] {
+      pop_low();
+    } else {
+      if (!has_min_) refill();
+      has_min_ = false;  // `last` keeps the popped key: the floor for later pushes
+    }
+    if (size_ < kSmallMin) [[unlikely]]
+      to_small();
   }
 
   /// Rewrites sequence numbers as ranks 0..size()-1 in (time, seq) order and returns size(), the
@@ -112,6 +139,8 @@ class EventQueue {
   static constexpr unsigned kBuckets = kLevels * kRadix;
   static constexpr unsigned kWords = (kBuckets + 63) / 64;
   static constexpr std::uint32_t kChunkEntries = 32;
+  static constexpr std::size_t kSmallMax = 32;
+  static constexpr std::size_t kSmallMin = 8;
 
   struct Chunk {
     QueueEntry entries[kChunkEntries];
@@ -159,7 +188,21 @@ class EventQueue {
   void refill();
   void push_low(const QueueEntry& e);
   void pop_low();
+  // Small mode: near_ is sorted in descending order, the minimum last; an insertion scans from
+  // the back, where most new events land.
+  void push_near(const QueueEntry& e) {
+    near_.push_back(e);
+    QueueEntry* p = near_.data() + near_.size() - 1;
+    while (p != near_.data() && before(p[-1], e)) {
+      *p = p[-1];
+      --p;
+    }
+    *p = e;
+  }
+  void to_radix();  // moves near_ into the radix heap, its minimum the reference key
+  void to_small();  // moves every entry into near_, sorted
 
+  bool small_ = true;            // every entry is in near_; the radix part and low_ are empty
   std::uint64_t last_time_ = 0;  // the reference key `last`: ukey() of its time, and its sequence
   std::uint32_t last_seq_ = 0;
   bool has_min_ = false;  // min_ holds the minimum, whose key is `last`
@@ -171,6 +214,7 @@ class EventQueue {
   Chunk* free_chunks_ = nullptr;
   std::vector<std::unique_ptr<Chunk>> chunks_;  // owns every chunk
   std::vector<QueueEntry> low_;                 // binary min-heap of entries below `last`
+  std::vector<QueueEntry> near_;                // small mode: every entry, descending
 };
 
 }  // namespace geodes::sim
