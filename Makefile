@@ -103,12 +103,14 @@ bench-scale: setup
 	@cmake --build --preset release -j $(JOBS) --target geodes
 	@$(PY) bench/scale.py --geodes build/release/app/geodes $(SCALE_ARGS)
 
-# The M/M/1 replication channel in geodes (scenario format), SimPy 4 and SimGrid, 1 M writes each.
+# The M/M/1 replication channel in geodes (scenario format), SimPy 4 and SimGrid, 1 M writes each,
+# 3 runs each in turns (medians). PEERS_ARGS passes options, e.g. PEERS_ARGS="--repeat 5".
+PEERS_ARGS ?=
 bench-peers: setup
 	@cmake --preset release >/dev/null
 	@cmake --build --preset release -j $(JOBS) --target geodes peer_simgrid_mm1
 	@$(PY) bench/peers.py --geodes build/release/app/geodes \
-	  --simgrid build/release/bench/peer_simgrid_mm1
+	  --simgrid build/release/bench/peer_simgrid_mm1 $(PEERS_ARGS)
 
 # geodes' MySQL channel against a real MariaDB primary and replica (calibration/mariadb/, docs/
 # calibration.md): about 25 minutes; take it on a quiet machine. Results in build/calibration/.

@@ -13,11 +13,15 @@ Lag = applied - committed = 30 ms + the M/M/1 sojourn W ~ Exp(1000/s - 800/s): m
 - SimGrid: ``bench/peer_simgrid_mm1.cpp`` (s4u actors, CM02 with latency and bandwidth factors 1,
   1-byte messages to a mailbox with a permanent receiver).
 
-Each peer runs once on the same workload (about 1 M writes); the script prints each one's rate
-(writes per second of wall time), lag mean and p99 against theory, and the ratios geodes / peer.
+Each peer runs ``--repeat`` times (3 by default) on the same workload (about 1 M writes), the
+peers taking turns (geodes, SimPy, SimGrid, geodes, ...) so that a machine whose speed drifts
+slows them alike; the script prints each one's median wall time and rate (writes per second of
+wall time), lag mean and p99 against theory (every repetition has the same seed and so the same
+lags), the ratios of the medians geodes / peer, and every repetition's wall time.
 
 Usage: bench/peers.py [--geodes build/release/app/geodes]
                       [--simgrid build/release/bench/peer_simgrid_mm1] [--writes 1000000]
+                      [--repeat 3]
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import json
 import math
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -138,21 +143,33 @@ def main() -> int:
     p.add_argument("--simgrid", default="build/release/bench/peer_simgrid_mm1")
     p.add_argument("--writes", type=int, default=1_000_000)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--repeat", type=int, default=3, help="runs of each peer (median reported)")
     a = p.parse_args()
-    results = {}
-    results["geodes"] = run_geodes(a.geodes, a.writes, a.seed)
-    print("peers: geodes done", file=sys.stderr, flush=True)
-    results["SimPy 4"] = run_simpy(a.writes, a.seed)
-    print("peers: SimPy done", file=sys.stderr, flush=True)
+    if a.repeat < 1:
+        p.error(f"--repeat must be at least 1, got {a.repeat}")
+    peers = {
+        "geodes": lambda: run_geodes(a.geodes, a.writes, a.seed),
+        "SimPy 4": lambda: run_simpy(a.writes, a.seed),
+    }
     if os.path.exists(a.simgrid):
-        results["SimGrid"] = run_simgrid(a.simgrid, a.writes, a.seed)
+        peers["SimGrid"] = lambda: run_simgrid(a.simgrid, a.writes, a.seed)
     else:
         print(f"peers: no {a.simgrid} (install libsimgrid-dev; make bench-peers builds it)")
+    runs: dict[str, list[dict]] = {name: [] for name in peers}
+    for i in range(a.repeat):
+        for name, run in peers.items():
+            runs[name].append(run())
+            print(f"peers: {name} run {i + 1} of {a.repeat} done", file=sys.stderr, flush=True)
+    # Same seed every time: the lags are the first run's; the wall time is the median.
+    results = {
+        name: dict(r[0], wall_s=statistics.median(x["wall_s"] for x in r))
+        for name, r in runs.items()
+    }
 
     print(
         f"M/M/1 replication channel: {RATE:.0f} writes/s, {LATENCY * 1e3:.0f} ms link, one "
         f"Exp({1e3 / SERVICE:.0f} ms) applier, about {a.writes:,} writes; theory: lag mean "
-        f"{THEORY_MEAN_MS:.1f} ms, p99 {THEORY_P99_MS:.1f} ms"
+        f"{THEORY_MEAN_MS:.1f} ms, p99 {THEORY_P99_MS:.1f} ms; wall time: median of {a.repeat}"
     )
     head = f"{'peer':<10} {'writes':>9} {'wall (s)':>9} {'writes/s':>11} {'mean (ms)':>10} "
     head += f"{'p99 (ms)':>9} {'geodes':>13}"
@@ -167,6 +184,10 @@ def main() -> int:
             f"{name:<10} {r['writes']:>9,} {r['wall_s']:>9.2f} {rate:>11,.0f} "
             f"{r['mean_ms']:>10.2f} {r['p99_ms']:>9.2f} {versus:>13}"
         )
+    each = "; ".join(
+        f"{name} " + " / ".join(f"{x['wall_s']:.2f}" for x in r) for name, r in runs.items()
+    )
+    print(f"wall time of each run (s): {each}")
     return 0
 
 

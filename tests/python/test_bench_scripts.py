@@ -43,7 +43,7 @@ def test_bench_scale_prints_one_row_per_cell_and_the_flatness_ratios(tmp_path):
 def test_bench_peers_runs_geodes_and_simpy_on_the_mm1_channel_and_both_match_theory():
     r = subprocess.run(
         [sys.executable, str(BENCH / "peers.py"), "--geodes", binary(), "--writes", "40000"]
-        + ["--simgrid", "/nonexistent"],
+        + ["--simgrid", "/nonexistent", "--repeat", "2"],
         text=True,
         capture_output=True,
         timeout=600,
@@ -51,6 +51,13 @@ def test_bench_peers_runs_geodes_and_simpy_on_the_mm1_channel_and_both_match_the
     assert r.returncode == 0, r.stderr
     rows = {line.split()[0]: line.split() for line in r.stdout.splitlines() if line[:1].isalpha()}
     assert "geodes" in rows and "SimPy" in rows, r.stdout
+    # Each peer ran twice, taking turns; the table shows the medians and the runs are listed.
+    assert "wall time: median of 2" in r.stdout, r.stdout
+    each = next(line for line in r.stdout.splitlines() if line.startswith("wall time of each run"))
+    for name in ("geodes", "SimPy 4"):
+        walls = each.split(name + " ")[1].split(";")[0].split(" / ")
+        assert len(walls) == 2 and all(float(w) > 0 for w in walls), each
+    assert r.stderr.count("run 2 of 2 done") == 2, r.stderr
     # 40 k writes of an M/M/1 at rho = 0.8, mu = 1/ms: the sample mean of the sojourn time has the
     # asymptotic variance (2 + 5 rho - 4 rho^2 + rho^3) / (mu^2 (1 - rho)^4) / n = 2470 ms^2 / n,
     # a standard error of 0.25 ms; 2 ms around 35 ms is 8 standard errors.
