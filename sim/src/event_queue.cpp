@@ -1,6 +1,7 @@
 #include "geodes/sim/event_queue.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace geodes::sim {
 
@@ -96,20 +97,18 @@ void EventQueue::to_radix() {
   near_.clear();
 }
 
-void EventQueue::to_small() {
-  // low_ is empty here in practice (its entries precede all others and are popped first, while a
-  // radix-mode queue holds >= kSmallMin radix entries); merged anyway, it costs nothing.
-  near_ = low_;
-  low_.clear();
-  if (has_min_) near_.push_back(min_);
+void EventQueue::take_radix(std::vector<QueueEntry>& out) {
+  if (has_min_) out.push_back(min_);
   has_min_ = false;
+  out.insert(out.end(), low_.begin(), low_.end());
+  low_.clear();
   while (summary_ != 0) {
     const unsigned w = static_cast<unsigned>(__builtin_ctzll(summary_));
     const unsigned b = w * 64 + static_cast<unsigned>(__builtin_ctzll(mask_[w]));
     Bucket& bucket = buckets_[b];
     for (Chunk* c = bucket.head; c != nullptr;) {
       const std::uint32_t n = c == bucket.tail ? bucket.tail_count : kChunkEntries;
-      near_.insert(near_.end(), c->entries, c->entries + n);
+      out.insert(out.end(), c->entries, c->entries + n);
       Chunk* const next = c == bucket.tail ? nullptr : c->next;
       c->next = free_chunks_;
       free_chunks_ = c;
@@ -119,33 +118,20 @@ void EventQueue::to_small() {
     mask_[w] &= ~(std::uint64_t{1} << (b & 63));
     if (mask_[w] == 0) summary_ &= ~(std::uint64_t{1} << w);
   }
+}
+
+void EventQueue::to_small() {
+  take_radix(near_);  // near_ is empty in radix mode
   std::sort(near_.begin(), near_.end(),
             [](const QueueEntry& a, const QueueEntry& b) { return before(b, a); });
   small_ = true;
 }
 
 std::uint32_t EventQueue::renumber() {
-  std::vector<QueueEntry> all;
-  all.reserve(size_);
-  if (has_min_) all.push_back(min_);
-  all.insert(all.end(), low_.begin(), low_.end());
-  all.insert(all.end(), near_.begin(), near_.end());
+  std::vector<QueueEntry> all = std::move(near_);
   near_.clear();
-  for (Bucket& bucket : buckets_) {
-    for (Chunk* c = bucket.head; c != nullptr;) {
-      const std::uint32_t n = c == bucket.tail ? bucket.tail_count : kChunkEntries;
-      all.insert(all.end(), c->entries, c->entries + n);
-      Chunk* const next = c == bucket.tail ? nullptr : c->next;
-      c->next = free_chunks_;
-      free_chunks_ = c;
-      c = next;
-    }
-    bucket = Bucket{};
-  }
-  low_.clear();
-  for (std::uint64_t& word : mask_) word = 0;
-  summary_ = 0;
-  has_min_ = false;
+  all.reserve(size_);
+  take_radix(all);
   small_ = true;
   std::sort(all.begin(), all.end(),
             [](const QueueEntry& a, const QueueEntry& b) { return before(a, b); });

@@ -201,6 +201,9 @@ class EventQueue {
   }
   void to_radix();  // moves near_ into the radix heap, its minimum the reference key
   void to_small();  // moves every entry into near_, sorted
+  // Appends the radix part's entries (the held minimum, low_, the buckets) to `out` in no
+  // particular order and empties it; size_ is the caller's.
+  void take_radix(std::vector<QueueEntry>& out);
 
   bool small_ = true;            // every entry is in near_; the radix part and low_ are empty
   std::uint64_t last_time_ = 0;  // the reference key `last`: ukey() of its time, and its sequence
