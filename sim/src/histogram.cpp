@@ -18,16 +18,7 @@ static_assert(Histogram::kBucketCount == static_cast<std::size_t>((64 - kLog2S) 
 // The midpoint error is below 1/(2S); keep that inside the advertised bound.
 static_assert(1.0 / (2.0 * static_cast<double>(kS)) <= Histogram::kMaxRelativeError);
 
-// OR-ing in S makes the exact region (v < 2S) give shift 0 without a branch; above it the OR does
-// not change the bit width.
-constexpr int shift_of(std::uint64_t v) {
-  return static_cast<int>(std::bit_width(v | kS)) - (kLog2S + 1);
-}
-
-constexpr std::size_t index_of(std::uint64_t v) {
-  const int shift = shift_of(v);
-  return static_cast<std::size_t>(static_cast<std::uint64_t>(shift) * kS + (v >> shift));
-}
+constexpr std::size_t index_of(std::uint64_t v) { return Histogram::bucket_of(v); }
 
 // The inverse of index_of: the inclusive value range of bucket `index`.
 struct Range {
@@ -53,25 +44,7 @@ double midpoint(const Range& r) {
 
 }  // namespace
 
-void Histogram::record_n(std::int64_t value, std::uint64_t count) {
-  if (count == 0) return;
-  if (value < 0) {
-    negatives_ += count;
-    value = 0;
-  }
-  const std::size_t index = index_of(static_cast<std::uint64_t>(value));
-  // Grows only when a new largest bucket is reached: at most kBucketCount times in total, so the
-  // hot path is the increment below.
-  if (index >= counts_.size()) [[unlikely]] {
-    counts_.resize(index + 1);
-  }
-  counts_[index] += count;
-  count_ += count;
-  // value < 2^63 and count < 2^64, so the product fits in 128 bits.
-  sum_ += static_cast<Sum>(value) * count;
-  min_ = std::min(min_, value);
-  max_ = std::max(max_, value);
-}
+void Histogram::grow(std::size_t index) { counts_.resize(index + 1); }
 
 void Histogram::merge(const Histogram& other) {
   if (other.count_ == 0) return;

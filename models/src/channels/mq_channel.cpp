@@ -21,6 +21,7 @@
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/mix.hpp"
 #include "geodes/sim/rng.hpp"
+#include "geodes/sim/rounding.hpp"
 
 namespace geodes::models {
 
@@ -28,7 +29,7 @@ namespace {
 
 sim::Duration draw(const sim::Distribution& d, sim::Rng& rng) {
   const double ns = d.sample(rng);
-  return sim::Duration(ns > 0 ? std::llround(ns) : 0);
+  return sim::Duration(ns > 0 ? sim::round_half_away(ns) : 0);
 }
 
 // t + d, saturating at Time::max() (a fault "for ever" must not overflow the clock).

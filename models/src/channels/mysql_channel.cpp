@@ -7,6 +7,7 @@
 
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/mix.hpp"
+#include "geodes/sim/rounding.hpp"
 
 namespace geodes::models {
 
@@ -412,7 +413,7 @@ void MysqlChannel::start(std::size_t w, const Relayed& item) {
   worker.data_class = item.write.data_class;
   worker.item = item;
   const double ns = params_.apply_time.sample(apply_rng_);
-  const sim::Duration d(ns > 0 ? std::llround(ns) : 0);
+  const sim::Duration d(ns > 0 ? sim::round_half_away(ns) : 0);
   engine_.schedule_in(d, [this, w] { finish(w); });
 }
 

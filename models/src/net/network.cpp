@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/rounding.hpp"
 
 namespace geodes::models {
 
@@ -69,8 +70,8 @@ struct Network::Impl {
     const double factor = degraded ? st.latency_factor : 1.0;
     const sim::Duration serialise =
         spec.bandwidth_bytes_per_s > 0
-            ? sim::Duration(
-                  std::llround(static_cast<double>(bytes) * 1e9 / spec.bandwidth_bytes_per_s))
+            ? sim::Duration(sim::round_half_away(static_cast<double>(bytes) * 1e9 /
+                                                 spec.bandwidth_bytes_per_s))
             : sim::Duration::zero();
     ++d.stats.messages;
     d.stats.bytes += bytes;
@@ -92,7 +93,7 @@ struct Network::Impl {
       left = left + retransmit_timeout + serialise;
     }
     const double latency = std::max(0.0, spec.latency.sample(d.rng)) * factor;
-    return left + sim::Duration(std::llround(latency));
+    return left + sim::Duration(sim::round_half_away(latency));
   }
 
   sim::Engine& engine;

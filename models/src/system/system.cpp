@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/rounding.hpp"
 #include "system_impl.hpp"
 
 namespace geodes::models {
@@ -406,8 +407,8 @@ CommitResult System::Impl::commit(DcId dc, DataClassId cls, WriteKind kind, std:
       log.record(w, dc, now);
       if (sync_log) {
         // The independent log system's own write, then its ack within the DC.
-        const auto took = sim::Duration(
-            std::llround(std::max(0.0, spec.data[cls.value].write_time.sample(oplog_rngs[index]))));
+        const auto took = sim::Duration(sim::round_half_away(
+            std::max(0.0, spec.data[cls.value].write_time.sample(oplog_rngs[index]))));
         const auto i = static_cast<std::uint32_t>(index);
         const std::uint64_t seq = w.version.seq;
         if (took > log.spec().timeout) {

@@ -9,6 +9,7 @@
 
 #include "geodes/sim/error.hpp"
 #include "geodes/sim/names.hpp"
+#include "geodes/sim/rounding.hpp"
 
 namespace geodes::models {
 
@@ -222,7 +223,7 @@ sim::Time ArrivalProcess::next(sim::Time after, sim::Rng& rng) const {
       t = end;
       continue;
     }
-    const sim::Time candidate = t + sim::Duration(std::llround(gap_ns));
+    const sim::Time candidate = t + sim::Duration(sim::round_half_away(gap_ns));
     if (candidate >= end) {  // rounding reached the boundary
       t = end;
       continue;

@@ -8,6 +8,7 @@
 
 #include "geodes/models/data/huge_pages.hpp"
 #include "geodes/sim/error.hpp"
+#include "geodes/sim/rounding.hpp"
 
 namespace geodes::models {
 
@@ -434,7 +435,7 @@ void Workload::resume(std::uint32_t index) {
 
 sim::Duration Workload::draw(const sim::Distribution& d, DataClassId cls) {
   const double ns = d.sample(service_rngs_[cls.value]);
-  return ns > 0 ? sim::Duration(std::llround(ns)) : sim::Duration::zero();
+  return ns > 0 ? sim::Duration(sim::round_half_away(ns)) : sim::Duration::zero();
 }
 
 sim::Duration Workload::local_time(const Step& step) {
