@@ -138,6 +138,24 @@ TEST(Engine, SchedulingInThePastThrows) {
   EXPECT_NO_THROW(engine.schedule_at(Time(100), [] {}));
 }
 
+TEST(Engine, APreparedCallbackAndALambdaScheduleAlike) {
+  // Two ways in: a lambda is built in the event's slot, a Callback is copied into it. A slot
+  // reused by a smaller lambda keeps stale bytes past the lambda; they must never matter.
+  Engine engine;
+  std::vector<int> order;
+  std::uint64_t a = 1;
+  std::uint64_t b = 2;
+  engine.schedule_at(Time(1), [&order, a, b] { order.push_back(static_cast<int>(a + b)); });
+  engine.run();
+  const Callback prepared = [&order] { order.push_back(7); };
+  engine.schedule_at(Time(3), prepared);
+  engine.schedule_in(Duration(1), [&order] { order.push_back(5); });
+  engine.schedule_in(Duration(3), prepared);
+  EXPECT_THROW(engine.schedule_at(Time(5), Callback()), InvalidArgument);
+  engine.run();
+  EXPECT_EQ(order, (std::vector<int>{3, 5, 7, 7}));
+}
+
 TEST(Engine, AnExceptionFromACallbackLeavesTheEngineUsable) {
   Engine engine;
   int ran = 0;

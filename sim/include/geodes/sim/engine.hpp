@@ -17,6 +17,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "geodes/sim/callback.hpp"
@@ -67,16 +69,26 @@ class Engine {
   EventHandle schedule_at(Time t, Callback cb) {
     if (t < now_ || !cb) throw_bad_schedule(t, cb);
     const std::uint32_t slot = acquire_slot();
-    Slot& s = slots_[slot];
-    s.callback = cb;
-    s.live = true;
-    if (next_seq_ == kLastSequence) next_seq_ = queue_.renumber();
-    queue_.push(QueueEntry{t.ns(), next_seq_++, slot});
-    ++live_;
-    return EventHandle(slot, s.generation);
+    slots_[slot].callback = cb;
+    return enqueue(t, slot);
+  }
+  /// Schedules the callable `f` (a lambda: what Callback accepts) at absolute time `t`, building
+  /// its Callback in the event's slot (see Callback::emplace for why). REQUIRES: t >= now().
+  template <typename F>
+  requires(!std::is_same_v<std::decay_t<F>, Callback> &&
+           std::is_invocable_r_v<void, F&>) EventHandle schedule_at(Time t, F f) {
+    if (t < now_) throw_bad_schedule(t, Callback(f));
+    const std::uint32_t slot = acquire_slot();
+    slots_[slot].callback.emplace(std::move(f));
+    return enqueue(t, slot);
   }
   /// Schedules `cb` after `d`. REQUIRES: d >= 0; throws InvalidArgument otherwise.
   EventHandle schedule_in(Duration d, Callback cb) { return schedule_at(now_ + d, cb); }
+  template <typename F>
+  requires(!std::is_same_v<std::decay_t<F>, Callback> &&
+           std::is_invocable_r_v<void, F&>) EventHandle schedule_in(Duration d, F f) {
+    return schedule_at(now_ + d, std::move(f));
+  }
 
   /// Cancels a pending event. Returns true iff it was pending (it will now never run); false if it
   /// already ran, was already cancelled, or the handle is empty.
@@ -128,6 +140,15 @@ class Engine {
     return h ^ (h >> 31);
   }
 
+  // The rest of schedule_at once the slot holds its callback.
+  EventHandle enqueue(Time t, std::uint32_t slot) {
+    Slot& s = slots_[slot];
+    s.live = true;
+    if (next_seq_ == kLastSequence) next_seq_ = queue_.renumber();
+    queue_.push(QueueEntry{t.ns(), next_seq_++, slot});
+    ++live_;
+    return EventHandle(slot, s.generation);
+  }
   std::uint32_t acquire_slot() {
     if (!free_slots_.empty()) {
       const std::uint32_t s = free_slots_.back();
