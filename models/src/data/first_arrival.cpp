@@ -34,15 +34,19 @@ void FirstArrivalTracker::on_arrival(const Write& w, int channel, sim::Time now)
     ++stats_.duplicates;
     return;
   }
-  auto it = o.in_flight.find(seq);
-  if (it != o.in_flight.end()) {
-    ++stats_.duplicates;
-    it->second |= bit;
-    if (it->second == all_bits_) {
-      o.in_flight.erase(it);
-      complete(o, seq, now);
+  // Only a write still waiting for another channel is in flight, so with one channel the map is
+  // always empty; the emptiness test skips the hashing and probing a find() does even then (a
+  // fifth of the tracker's time in a single-channel replication run).
+  if (!o.in_flight.empty()) {
+    if (const auto it = o.in_flight.find(seq); it != o.in_flight.end()) {
+      ++stats_.duplicates;
+      it->second |= bit;
+      if (it->second == all_bits_) {
+        o.in_flight.erase(it);
+        complete(o, seq, now);
+      }
+      return;
     }
-    return;
   }
   ++stats_.first_arrivals;
   ++stats_.won[channel];
