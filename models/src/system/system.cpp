@@ -336,7 +336,6 @@ void System::Impl::build_exceptions() {
   const std::size_t businesses = spec.workload.businesses.size();
   availability = std::make_unique<Availability>(businesses, dc_count, spec.metrics.series_interval,
                                                 sim::Time::zero() + spec.run.warmup);
-  latency.assign(businesses, sim::Histogram());
   latency_by_dc.assign(businesses, std::vector<sim::Histogram>(dc_count));
   latency_series.assign(businesses, sim::SampleSeries(spec.metrics.series_interval));
   compensation = std::make_unique<Compensation>(spec.exceptions.compensation, businesses);
@@ -541,7 +540,6 @@ void System::Impl::on_op(const OpOutcome& op) {
   availability->record(op.business, op.dc, op.start, op.end, op.succeeded());
   if (op.succeeded() && op.start >= sim::Time::zero() + spec.run.warmup) {
     const std::int64_t ns = (op.end - op.start).ns();
-    latency[op.business.value].record(ns);
     latency_by_dc[op.business.value][op.dc.value].record(ns);
     latency_series[op.business.value].record(op.end, static_cast<double>(ns));
   }

@@ -217,8 +217,9 @@ struct System::Impl final : DataAccess, OutcomeSink, FaultHandler {
   CommitWaiter* commit_waiter = nullptr;
   bool committing = false;  // inside commit(): settlements are not told to the waiter
 
-  // Op latency of succeeded ops after the warm-up: [business], [business][dc], and per interval.
-  std::vector<sim::Histogram> latency;
+  // Op latency of succeeded ops after the warm-up: [business][dc], and per interval. A
+  // business's histogram over all DCs is their merge (exact), taken for the results rather than
+  // recorded on every op.
   std::vector<std::vector<sim::Histogram>> latency_by_dc;
   std::vector<sim::SampleSeries> latency_series;
 

@@ -228,8 +228,8 @@ RunResults System::Impl::results() const {
     const double value =
         spec.businesses.empty() ? BusinessSpec{}.value_per_op : spec.businesses[b].value_per_op;
     br.revenue_lost = static_cast<double>(counts.failed) * value;
-    br.latency_ns = latency[b];
     for (std::uint32_t d = 0; d < dc_count; ++d) {
+      br.latency_ns.merge(latency_by_dc[b][d]);
       br.by_dc.push_back(DcLatencyResult{dc_name(DcId{d}), latency_by_dc[b][d]});
     }
     br.rto_s = -1;

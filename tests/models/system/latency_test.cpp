@@ -89,6 +89,13 @@ TEST(Latency, AnAsyncWriteCostsItsLocalWriteTimeAndNothingMore) {
   EXPECT_EQ(b.latency_ns.count(), b.succeeded);
   EXPECT_EQ(b.latency_ns.min(), kWrite);
   EXPECT_EQ(b.latency_ns.max(), kWrite);
+  // Users live in both cities; the business's histogram is its DCs' together.
+  const sim::Histogram& beijing = at(b, "beijing");
+  const sim::Histogram& shanghai = at(b, "shanghai");
+  EXPECT_GT(beijing.count(), 0u);
+  EXPECT_GT(shanghai.count(), 0u);
+  EXPECT_EQ(beijing.count() + shanghai.count(), b.latency_ns.count());
+  EXPECT_EQ(beijing.sum() + shanghai.sum(), b.latency_ns.sum());
 }
 
 TEST(Latency, SemiSyncAddsOneRoundTripOfThePinnedPathAndTheSerialisations) {
