@@ -18,9 +18,7 @@ static_assert(Histogram::kBucketCount == static_cast<std::size_t>((64 - kLog2S) 
 // The midpoint error is below 1/(2S); keep that inside the advertised bound.
 static_assert(1.0 / (2.0 * static_cast<double>(kS)) <= Histogram::kMaxRelativeError);
 
-constexpr std::size_t index_of(std::uint64_t v) { return Histogram::bucket_of(v); }
-
-// The inverse of index_of: the inclusive value range of bucket `index`.
+// The inverse of Histogram::bucket_of: the inclusive value range of bucket `index`.
 struct Range {
   std::uint64_t lower;
   std::uint64_t upper;
@@ -32,9 +30,10 @@ constexpr Range range_of(std::size_t index) {
   return {lower, lower + ((std::uint64_t{1} << shift) - 1)};
 }
 
-static_assert(index_of(0) == 0 && index_of(2 * kS - 1) == 2 * kS - 1);
-static_assert(index_of(2 * kS) == 2 * kS && index_of(2 * kS + 1) == 2 * kS);
-static_assert(index_of(std::numeric_limits<std::int64_t>::max()) == Histogram::kBucketCount - 1);
+static_assert(Histogram::bucket_of(0) == 0 && Histogram::bucket_of(2 * kS - 1) == 2 * kS - 1);
+static_assert(Histogram::bucket_of(2 * kS) == 2 * kS && Histogram::bucket_of(2 * kS + 1) == 2 * kS);
+static_assert(Histogram::bucket_of(std::numeric_limits<std::int64_t>::max()) ==
+              Histogram::kBucketCount - 1);
 static_assert(range_of(Histogram::kBucketCount - 1).upper ==
               static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
 
