@@ -613,7 +613,7 @@ struct MqChannel::Impl final : private Connection::Receiver, private LinkObserve
     schedule_reconnect();
   }
 
-  void on_deliver(std::uint64_t pid) override {
+  void on_deliver(std::uint64_t pid, sim::Time /*arrival*/) override {  // never held: now
     if (wire_.empty() || wire_.front() != pid) {
       throw Error("mq channel '" + params_.name + "': the producer connection delivered publish " +
                   std::to_string(pid) + " out of order");

@@ -80,7 +80,8 @@ void MysqlChannel::set_arrival_listener(std::function<void(const Write&, ApplyRe
   arrival_listener_ = std::move(listener);
 }
 
-const MysqlChannelStats& MysqlChannel::stats() const {
+const MysqlChannelStats& MysqlChannel::stats() {
+  settle();
   stats_.stopped = stopped_total_;
   if (halted_) stats_.stopped += engine_.now() - halted_since_;
   stats_.replication_stopped = replicating_stopped_total_;
@@ -173,6 +174,7 @@ void MysqlChannel::on_ack(std::uint64_t position) {
 }
 
 std::vector<Write> MysqlChannel::lose_source() {
+  settle_before_now();
   std::vector<Write> lost(binlog_.begin(), binlog_.end());
   binlog_base_ += binlog_.size();
   binlog_.clear();
@@ -184,6 +186,7 @@ std::vector<Write> MysqlChannel::lose_source() {
 // --- faults -------------------------------------------------------------------------------------
 
 void MysqlChannel::set_source_up(bool up) {
+  settle_before_now();
   if (up == source_up_) return;
   source_up_ = up;
   if (up) {
@@ -213,6 +216,7 @@ void MysqlChannel::reconnect_at_next_retry() {
 }
 
 void MysqlChannel::set_replica_up(bool up) {
+  settle_before_now();
   if (up == replica_up_) return;
   const bool was_running = io_should_run();
   replica_up_ = up;
@@ -220,6 +224,7 @@ void MysqlChannel::set_replica_up(bool up) {
 }
 
 void MysqlChannel::set_replicating(bool on) {
+  settle_before_now();
   if (on == replicating_) return;
   const bool was_running = io_should_run();
   replicating_ = on;
@@ -249,6 +254,7 @@ void MysqlChannel::restart_threads(bool io_was_running) {
 }
 
 std::uint64_t MysqlChannel::reposition_to_end() {
+  settle_before_now();
   const bool running = io_should_run() && connection_.is_open();
   if (running) stop_io_thread();  // nothing may be in flight across the jump
   const std::uint64_t skipped = binlog_.size();
@@ -266,6 +272,7 @@ std::uint64_t MysqlChannel::reposition_to_end() {
 }
 
 std::vector<Write> MysqlChannel::lose_replica() {
+  settle_before_now();
   std::vector<Write> lost;
   for (const Relayed& r : relay_) lost.push_back(r.write);
   relay_.clear();
@@ -279,6 +286,7 @@ std::vector<Write> MysqlChannel::lose_replica() {
 }
 
 void MysqlChannel::stop_io_thread() {
+  settle_before_now();  // what arrived is in the relay log; the rest is dropped
   connection_.close();
   ++link_epoch_;  // acks in flight go nowhere
   next_to_send_ = binlog_base_;
@@ -327,19 +335,35 @@ void MysqlChannel::on_broken() {
 
 // --- replica side -------------------------------------------------------------------------------
 
-void MysqlChannel::on_deliver(std::uint64_t position) {
+void MysqlChannel::on_deliver(std::uint64_t position, sim::Time arrival) {
+  receive(position, arrival);
+}
+
+void MysqlChannel::take_arrived(sim::Time upto) {
+  std::uint64_t position = 0;
+  sim::Time arrival;
+  while (connection_.take_arrived(upto, position, arrival)) receive(position, arrival);
+}
+
+void MysqlChannel::settle_before_now() {
+  const sim::Time now = engine_.now();
+  if (now > sim::Time::zero()) take_arrived(now - sim::Duration(1));
+}
+
+void MysqlChannel::receive(std::uint64_t position, sim::Time arrival) {
   // The connection is ordered and resumes at the relay log's end, so `position` is always the
   // binlog's oldest unreceived event.
   if (position != binlog_base_ || binlog_.empty()) {
     throw Error("mysql channel '" + params_.name + "': received binlog position " +
                 std::to_string(position) + ", expected " + std::to_string(binlog_base_));
   }
-  Relayed item{binlog_.front(), engine_.now()};
+  Relayed item{binlog_.front(), arrival};
   binlog_.pop_front();
   ++binlog_base_;
   ++stats_.received;
-  if (params_.mode == ReplicationMode::kSemiSync) send_ack(position);
-  set_backlog_gauge();
+  if (params_.mode == ReplicationMode::kSemiSync) send_ack(position);  // never held: arrival is now
+  // Not set_backlog_gauge(): a write taken from a held connection counts from its arrival.
+  backlog_series_.set(arrival, static_cast<double>(in_relay()));
 
   if (params_.threads > 1 && params_.parallelism == ApplierParallelism::kByKey) {
     const std::size_t w = worker_for(item.write);
@@ -415,9 +439,18 @@ void MysqlChannel::start(std::size_t w, const Relayed& item) {
   const double ns = params_.apply_time.sample(apply_rng_);
   const sim::Duration d(ns > 0 ? sim::round_half_away(ns) : 0);
   engine_.schedule_in(d, [this, w] { finish(w); });
+  if (holds_while_busy()) connection_.hold();
 }
 
 void MysqlChannel::finish(std::size_t w) {
+  // What arrived during the apply is in the relay log first, as delivery by event had it (at this
+  // very instant the order does not matter: the next write starts now either way).
+  take_arrived(engine_.now());
+  apply_finished(w);
+  if (holds_while_busy() && !workers_[0].busy) connection_.release();
+}
+
+void MysqlChannel::apply_finished(std::size_t w) {
   Worker& worker = workers_[w];
   const Relayed& item = worker.item;  // stays valid: start() on this worker comes last
   worker.busy = false;
@@ -495,10 +528,6 @@ void MysqlChannel::operator_fix() {
   halted_ = false;
   set_backlog_gauge();
   dispatch();
-}
-
-void MysqlChannel::set_backlog_gauge() {
-  backlog_series_.set(engine_.now(), static_cast<double>(relay_backlog()));
 }
 
 }  // namespace geodes::models

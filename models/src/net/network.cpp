@@ -299,20 +299,45 @@ void Connection::send(std::uint64_t message, std::uint64_t bytes) {
   const sim::Time arrival = std::max(network_.transmit(path_, bytes), last_arrival_);
   last_arrival_ = arrival;
   queue_.push_back(InFlight{arrival, message});
-  if (queue_.size() == 1) {
+  if (queue_.size() == 1 && !held_) {
     head_event_ = network_.engine().schedule_at(arrival, [this] { deliver_head(); });
   }
 }
 
+void Connection::hold() {
+  if (held_) return;
+  held_ = true;
+  network_.engine().cancel(head_event_);
+  head_event_ = sim::EventHandle();
+}
+
+void Connection::release() {
+  if (!held_) return;
+  held_ = false;
+  if (!queue_.empty()) {
+    const sim::Time at = std::max(queue_.front().arrival, network_.engine().now());
+    head_event_ = network_.engine().schedule_at(at, [this] { deliver_head(); });
+  }
+}
+
+bool Connection::take_arrived(sim::Time upto, std::uint64_t& message, sim::Time& arrival) {
+  if (!held_ || queue_.empty() || queue_.front().arrival > upto) return false;
+  message = queue_.front().message;
+  arrival = queue_.front().arrival;
+  queue_.pop_front();
+  return true;
+}
+
 void Connection::deliver_head() {
   head_event_ = sim::EventHandle();
-  const std::uint64_t message = queue_.front().message;
+  const InFlight head = queue_.front();
   queue_.pop_front();
-  // Settle our own state before the callback: the receiver may send, close or reconnect.
+  // Settle our own state before the callback: the receiver may send, close, reconnect or hold
+  // (which cancels this event again).
   if (!queue_.empty()) {
     head_event_ = network_.engine().schedule_at(queue_.front().arrival, [this] { deliver_head(); });
   }
-  receiver_.on_deliver(message);
+  receiver_.on_deliver(head.message, head.arrival);
 }
 
 void Connection::on_link_state(LinkId link, const LinkState& state) {
@@ -323,6 +348,14 @@ void Connection::on_link_state(LinkId link, const LinkState& state) {
 
 void Connection::break_connection() {
   const bool active = open_ || opening_;
+  // While held, what arrived before this instant was delivered in all but the event; the receiver
+  // takes it now, before the rest is dropped. It may not close or destroy the connection here.
+  const sim::Time now = network_.engine().now();
+  while (held_ && !queue_.empty() && queue_.front().arrival < now) {
+    const InFlight head = queue_.front();
+    queue_.pop_front();
+    receiver_.on_deliver(head.message, head.arrival);
+  }
   close();
   // Last: the receiver may reconnect, or even destroy this connection.
   if (active) receiver_.on_broken();

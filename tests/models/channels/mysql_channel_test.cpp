@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <numeric>
@@ -247,6 +248,66 @@ TEST(MysqlChannel, LittlesLawHoldsOnTheRelayBacklog) {
   // histogram mean, which is exact, and floating-point rounding.
   EXPECT_NEAR(l, throughput * residence_s, 1e-6 * l);
   EXPECT_GT(l, 1.0);
+}
+
+// One async applier holds its connection while busy (mysql_channel.hpp, "Speed"): what the
+// relay log holds must still be, at every instant, what delivery by event gives. With a constant
+// 15 ms link and no bandwidth limit, write i is in the relay log from commit_i + 15 ms until its
+// apply; probes between the events check the counts, and afterwards the backlog series is
+// checked interval by interval against the integral of that sample path, exactly.
+TEST(MysqlChannel, AHeldConnectionChangesNothingTheRelayLogShows) {
+  Harness h(exp_applier(1000), 4);
+  std::vector<Time> arrivals;
+  std::vector<Time> applies;
+  h.channel->set_ack_listener(
+      [&](const Write& w, Time) { arrivals.push_back(w.commit_time + 15_ms); });
+  h.channel->set_apply_listener([&](const Write&) { applies.push_back(h.engine.now()); });
+  h.poisson_writes(800, 5'000);
+  struct Probe {
+    Harness* h = nullptr;
+    const std::vector<Time>* arrivals = nullptr;
+    const std::vector<Time>* applies = nullptr;
+    std::uint64_t probes = 0;
+    std::uint64_t busy = 0;
+    void check(Time t) {
+      const auto arrived = static_cast<std::uint64_t>(
+          std::upper_bound(arrivals->begin(), arrivals->end(), t) - arrivals->begin());
+      const std::uint64_t applied = applies->size();
+      EXPECT_EQ(h->channel->stats().received, arrived) << "at " << t.ns();
+      EXPECT_EQ(h->channel->relay_backlog(), arrived - applied) << "at " << t.ns();
+      EXPECT_EQ(h->channel->unshipped(), h->committed - arrived) << "at " << t.ns();
+      ++probes;
+      if (arrived - applied >= 2) ++busy;
+    }
+  } probe{&h, &arrivals, &applies};
+  for (Time t = Time(1'000'000'000) + 333'333_ns; t < Time(8'000'000'000); t += 700'001_ns) {
+    h.engine.schedule_at(t, [p = &probe, t] { p->check(t); });
+  }
+  h.engine.run();
+  ASSERT_EQ(applies.size(), 5'000u);
+  EXPECT_GT(probe.busy, probe.probes / 4) << "the test needs writes arriving at a busy applier";
+  // A delivery by event per write would make 3 events a write (commit, arrival, apply); writes
+  // that find the applier busy (80%, by PASTA) take none.
+  EXPECT_LT(static_cast<double>(h.engine.events_executed() - probe.probes), 2.4 * 5'000);
+
+  const sim::GaugeSeries& backlog = h.channel->backlog_series();
+  const std::int64_t step = backlog.interval().ns();
+  ASSERT_GT(backlog.size(), 5u);
+  for (std::size_t i = 0; i < backlog.size(); ++i) {
+    // Integral over interval i of (arrived - applied), as integers: sum over each event's
+    // clipped remaining time in the interval.
+    const std::int64_t lo = static_cast<std::int64_t>(i) * step;
+    const std::int64_t hi = lo + step;
+    const auto part = [lo, hi](Time t) {
+      return std::max<std::int64_t>(0, hi - std::max(lo, t.ns()));
+    };
+    std::int64_t integral = 0;
+    for (const Time a : arrivals) integral += part(a);
+    for (const Time a : applies) integral -= part(a);
+    const double covered = static_cast<double>(backlog.covered(i).ns());
+    EXPECT_NEAR(backlog.mean(i) * covered, static_cast<double>(integral), 1e-9 * step)
+        << "interval " << i;
+  }
 }
 
 TEST(MysqlChannel, OfferedLoadAboveBandwidthMakesLagGrowLinearlyAtThePredictedSlope) {

@@ -364,9 +364,10 @@ TEST(Network, AddingALinkLeavesTheDrawsOfAnExistingLinkDirectionUnchanged) {
 
 struct Recorder : Connection::Receiver {
   explicit Recorder(sim::Engine& e) : engine(e) {}
-  void on_deliver(std::uint64_t message) override {
+  void on_deliver(std::uint64_t message, Time arrival) override {
     delivered.push_back(message);
     delivered_at.push_back(engine.now());
+    arrived_at.push_back(arrival);
   }
   void on_connected() override { connected_at.push_back(engine.now()); }
   void on_broken() override { broken_at.push_back(engine.now()); }
@@ -374,6 +375,7 @@ struct Recorder : Connection::Receiver {
   sim::Engine& engine;
   std::vector<std::uint64_t> delivered;
   std::vector<Time> delivered_at;
+  std::vector<Time> arrived_at;
   std::vector<Time> connected_at;
   std::vector<Time> broken_at;
 };
@@ -398,6 +400,31 @@ struct StreamSender {
     connection->send(next++, 100);
     if (--left > 0) engine->schedule_in(interval, [this] { fire(); });
   }
+};
+
+// An open connection over jittery() latencies and its recorder.
+struct OpenConnection {
+  explicit OpenConnection(std::uint64_t seed = 1)
+      : h(jittery(), seed), r(h.engine), c(*h.network, h.there, r) {
+    c.connect();
+    h.engine.run();
+  }
+  // Takes the connection's link down `after` from now.
+  void cut_in(Duration after) {
+    Network* n = h.network.get();
+    const LinkId link = h.link;
+    h.engine.schedule_in(after, [n, link] { n->set_state(link, LinkState{LinkCondition::kDown}); });
+  }
+  // Starts a stream of `count` messages, one every millisecond from now.
+  StreamSender& stream(int count) {
+    sender = StreamSender{&h.engine, &c, 1_ms, count, 0, {}};
+    sender.start();
+    return sender;
+  }
+  TwoDcs h;
+  Recorder r;
+  Connection c;
+  StreamSender sender{};
 };
 
 TEST(Connection, ConnectTakesOneRoundTripOfMedianLatencies) {
@@ -443,37 +470,31 @@ TEST(Connection, DeliversInSendOrderEvenWhenLatencyDrawsWouldReorder) {
     if (i > 0 && own < s.sent_at[i - 1] + raw[i - 1]) would_reorder = true;
     expected = std::max(expected, own);  // head of line: waits for every earlier message
     EXPECT_EQ(r.delivered_at[i], expected) << "message " << i;
+    EXPECT_EQ(r.arrived_at[i], expected) << "message " << i;
   }
   EXPECT_TRUE(would_reorder) << "the test needs latency draws that would reorder";
   EXPECT_EQ(c.in_flight(), 0u);
 }
 
 TEST(Connection, BreaksWhenALinkOfItsPathGoesDownAndDropsWhatIsInFlight) {
-  TwoDcs h(jittery());
-  Recorder r(h.engine);
-  Connection c(*h.network, h.there, r);
-  c.connect();
-  h.engine.run();
-  const Time t0 = h.engine.now();
-  StreamSender s{&h.engine, &c, 1_ms, 100, 0, {}};
-  s.start();
-  Network* n = h.network.get();
-  const LinkId link = h.link;
-  h.engine.schedule_in(50_ms, [n, link] { n->set_state(link, LinkState{LinkCondition::kDown}); });
-  h.engine.run_until(t0 + 50_ms);
-  EXPECT_EQ(r.broken_at, (std::vector<Time>{t0 + 50_ms}));
-  EXPECT_FALSE(c.is_open());
-  EXPECT_EQ(c.in_flight(), 0u);
-  const std::size_t before = r.delivered.size();
+  OpenConnection o;
+  const Time t0 = o.h.engine.now();
+  const StreamSender& s = o.stream(100);
+  o.cut_in(50_ms);
+  o.h.engine.run_until(t0 + 50_ms);
+  EXPECT_EQ(o.r.broken_at, (std::vector<Time>{t0 + 50_ms}));
+  EXPECT_FALSE(o.c.is_open());
+  EXPECT_EQ(o.c.in_flight(), 0u);
+  const std::size_t before = o.r.delivered.size();
   EXPECT_GT(before, 0u);
   EXPECT_LT(before, s.sent_at.size()) << "some messages must have been in flight";
-  h.engine.run();
-  EXPECT_EQ(r.delivered.size(), before) << "no old message arrives after the break";
-  for (std::size_t i = 0; i < r.delivered.size(); ++i) {
-    EXPECT_EQ(r.delivered[i], i);
-    EXPECT_LE(r.delivered_at[i], t0 + 50_ms);
+  o.h.engine.run();
+  EXPECT_EQ(o.r.delivered.size(), before) << "no old message arrives after the break";
+  for (std::size_t i = 0; i < o.r.delivered.size(); ++i) {
+    EXPECT_EQ(o.r.delivered[i], i);
+    EXPECT_LE(o.r.delivered_at[i], t0 + 50_ms);
   }
-  EXPECT_EQ(r.broken_at.size(), 1u);
+  EXPECT_EQ(o.r.broken_at.size(), 1u);
 }
 
 TEST(Connection, ReconnectsAfterTheLinkIsUpAgain) {
@@ -574,6 +595,85 @@ TEST(Connection, CloseDropsUndeliveredMessagesWithoutTellingTheReceiver) {
   EXPECT_EQ(r.connected_at.size(), 1u);
 }
 
+// A held connection schedules no deliveries; take_arrived() hands out, in order, exactly what
+// arrived by the time asked, with the arrival times delivery by event has (the twin stream,
+// never held). Released, it delivers the rest by event again.
+TEST(Connection, WhileHeldTheReceiverTakesWhatArrivedWithItsArrivalTime) {
+  OpenConnection eager_o(5);
+  OpenConnection held_o(5);
+  TwoDcs& eager_h = eager_o.h;
+  TwoDcs& held_h = held_o.h;
+  const Recorder& eager = eager_o.r;
+  const Recorder& held = held_o.r;
+  Connection& e = eager_o.c;
+  Connection& c = held_o.c;
+  StreamSender es{&eager_h.engine, &e, 1_ms, 200, 0, {}};
+  StreamSender hs{&held_h.engine, &c, 1_ms, 200, 0, {}};
+  es.start();
+  hs.start();
+  c.hold();
+  EXPECT_TRUE(c.held());
+  eager_h.engine.run();
+  const Time t0 = held_h.engine.now();
+  std::vector<std::uint64_t> taken;
+  std::vector<Time> taken_at;
+  std::uint64_t m = 0;
+  Time at;
+  EXPECT_FALSE(c.take_arrived(t0, m, at)) << "nothing sent yet";
+  // Take in steps of 7 ms while the stream runs, then once everything has been sent.
+  for (Time t = t0 + 7_ms; t < t0 + 150_ms; t += 7_ms) {
+    held_h.engine.run_until(t);
+    while (c.take_arrived(t, m, at)) {
+      EXPECT_LE(at, t);
+      taken.push_back(m);
+      taken_at.push_back(at);
+    }
+  }
+  EXPECT_TRUE(held.delivered.empty()) << "no delivery by event while held";
+  ASSERT_GT(taken.size(), 50u);
+  ASSERT_LT(taken.size(), 200u) << "some must still be on the way when released";
+  c.release();
+  EXPECT_FALSE(c.take_arrived(Time::max(), m, at)) << "only while held";
+  held_h.engine.run();
+  ASSERT_EQ(taken.size() + held.delivered.size(), 200u);
+  ASSERT_EQ(eager.delivered.size(), 200u);
+  for (std::size_t i = 0; i < 200; ++i) {
+    const bool was_taken = i < taken.size();
+    EXPECT_EQ(was_taken ? taken[i] : held.delivered[i - taken.size()], i);
+    EXPECT_EQ(was_taken ? taken_at[i] : held.arrived_at[i - taken.size()], eager.delivered_at[i])
+        << "message " << i;
+  }
+  for (std::size_t i = 0; i < held.delivered.size(); ++i)
+    EXPECT_EQ(held.delivered_at[i], held.arrived_at[i]);
+}
+
+// A link break while held hands the receiver what arrived before the break (with its arrival
+// times), then drops the rest and reports the break, as delivery by event would have had it.
+TEST(Connection, ABreakWhileHeldHandsOverWhatArrivedBeforeItAndDropsTheRest) {
+  OpenConnection o(3);
+  const Time t0 = o.h.engine.now();
+  const StreamSender& s = o.stream(100);
+  o.c.hold();
+  o.cut_in(60_ms);
+  o.h.engine.run();
+  EXPECT_EQ(o.r.broken_at, (std::vector<Time>{t0 + 60_ms}));
+  EXPECT_EQ(o.c.in_flight(), 0u);
+  ASSERT_GT(o.r.delivered.size(), 0u);
+  ASSERT_LT(o.r.delivered.size(), 60u);
+  for (std::size_t i = 0; i < o.r.delivered.size(); ++i) {
+    EXPECT_EQ(o.r.delivered[i], i);
+    EXPECT_EQ(o.r.delivered_at[i], t0 + 60_ms) << "handed over at the break";
+    EXPECT_LT(o.r.arrived_at[i], t0 + 60_ms);
+  }
+  // The first message dropped had not arrived: its arrival, by the same draws, is at or after
+  // the break (the twin network draws the same raw latencies; connect() draws nothing).
+  TwoDcs twin(jittery(), 3);
+  Time arrival;
+  for (std::size_t i = 0; i <= o.r.delivered.size(); ++i)
+    arrival = std::max(arrival, s.sent_at[i] + (twin.network->transmit(twin.there, 100) - Time(0)));
+  EXPECT_GE(arrival, t0 + 60_ms);
+}
+
 // Re-entrant receivers: send and close from on_deliver, reconnect from on_broken.
 struct Chatty : Connection::Receiver {
   sim::Engine* engine = nullptr;
@@ -583,7 +683,7 @@ struct Chatty : Connection::Receiver {
   std::vector<std::uint64_t> delivered;
   std::vector<Time> connected_at;
   std::vector<Time> broken_at;
-  void on_deliver(std::uint64_t m) override {
+  void on_deliver(std::uint64_t m, Time /*arrival*/) override {
     delivered.push_back(m);
     if (m == close_on) {
       connection->close();
@@ -643,7 +743,7 @@ TEST(Connection, AReceiverMayReconnectFromOnBrokenUntilThePathIsBack) {
 struct SelfDestructing : Connection::Receiver {
   std::unique_ptr<Connection>* owner = nullptr;
   int broken = 0;
-  void on_deliver(std::uint64_t /*message*/) override {}
+  void on_deliver(std::uint64_t /*message*/, Time /*arrival*/) override {}
   void on_connected() override {}
   void on_broken() override {
     ++broken;

@@ -27,6 +27,15 @@
 //
 // Determinism: draws come from the stream "mysql/<name>/apply"; ties between workers go to the
 // lowest-numbered free worker.
+//
+// Speed: an async channel with one applier holds its connection while the applier is busy
+// (Connection::hold), so a write that arrives during an apply costs no delivery event: the
+// applier takes every write that has arrived, with its arrival time, when it finishes, and the
+// channel does so too before any fault acts on it and whenever its relay-side state is read
+// (stats(), relay_backlog(), unshipped(), backlog_series()). What happens is what delivery by
+// event gives, to the nanosecond; only the run's event count and fingerprint differ. (A fault at
+// the very instant of an arrival acts first, as it does when its event was scheduled before the
+// delivery's.)
 #pragma once
 
 #include <cstdint>
@@ -148,7 +157,9 @@ class MysqlChannel : private Connection::Receiver {
   [[nodiscard]] const std::string& name() const { return params_.name; }
   [[nodiscard]] const Path& path() const { return connection_.path(); }
   [[nodiscard]] const MysqlChannelParams& params() const { return params_; }
-  [[nodiscard]] const MysqlChannelStats& stats() const;
+  /// Not const, like the relay-side accessors below: they first take what the connection holds
+  /// (see "Speed" above), which changes nothing the channel does.
+  [[nodiscard]] const MysqlChannelStats& stats();
   /// True while semi-sync is configured and not fallen back to async.
   [[nodiscard]] bool semi_sync_active() const { return semi_sync_active_; }
   /// True while the applier is halted by an error.
@@ -157,9 +168,15 @@ class MysqlChannel : private Connection::Receiver {
   [[nodiscard]] bool applier_running() const { return replica_up_ && replicating_ && !halted_; }
   [[nodiscard]] bool connected() const { return connection_.is_open(); }
   /// Writes in the relay log not yet applied (including those being applied).
-  [[nodiscard]] std::uint64_t relay_backlog() const { return stats_.received - processed_; }
+  [[nodiscard]] std::uint64_t relay_backlog() {
+    settle();
+    return in_relay();
+  }
   /// Writes committed at the source but not yet in the relay log.
-  [[nodiscard]] std::uint64_t unshipped() const { return stats_.shipped - stats_.received; }
+  [[nodiscard]] std::uint64_t unshipped() {
+    settle();
+    return stats_.shipped - stats_.received;
+  }
 
   /// Lag of each applied write: replica apply time minus origin commit time, ns.
   [[nodiscard]] const sim::Histogram& lag() const { return lag_; }
@@ -169,7 +186,10 @@ class MysqlChannel : private Connection::Receiver {
   [[nodiscard]] const sim::Histogram& commit_latency() const { return commit_latency_; }
   [[nodiscard]] const sim::SampleSeries& lag_series() const { return lag_series_; }
   /// Relay-log backlog (writes) over time.
-  [[nodiscard]] const sim::GaugeSeries& backlog_series() const { return backlog_series_; }
+  [[nodiscard]] const sim::GaugeSeries& backlog_series() {
+    settle();
+    return backlog_series_;
+  }
 
  private:
   struct Relayed {
@@ -185,10 +205,23 @@ class MysqlChannel : private Connection::Receiver {
   };
 
   // Connection::Receiver
-  void on_deliver(std::uint64_t position) override;
+  void on_deliver(std::uint64_t position, sim::Time arrival) override;
   void on_connected() override;
   void on_broken() override;
 
+  // The relay log receives `position`, which arrived at `arrival` (<= now).
+  void receive(std::uint64_t position, sim::Time arrival);
+  // Takes, in order, what the held connection has received by `upto` (see "Speed").
+  void take_arrived(sim::Time upto);
+  // Everything that arrived by now: the state as delivery by event has it after this instant.
+  void settle() { take_arrived(engine_.now()); }
+  // What arrived strictly before now: the state a fault acting now finds.
+  void settle_before_now();
+  [[nodiscard]] bool holds_while_busy() const {
+    return params_.threads == 1 && params_.mode == ReplicationMode::kAsync;
+  }
+  [[nodiscard]] std::uint64_t in_relay() const { return stats_.received - processed_; }
+  void apply_finished(std::size_t worker);
   void acknowledge(const Write& w);
   void send_pending();
   void arm_semi_sync_timer();
@@ -201,7 +234,7 @@ class MysqlChannel : private Connection::Receiver {
   void halt();
   void operator_fix();
   void record_applied(const Relayed& item);
-  void set_backlog_gauge();
+  void set_backlog_gauge() { backlog_series_.set(engine_.now(), static_cast<double>(in_relay())); }
   void restart_threads(bool io_was_running);
   void stop_io_thread();
   void mark_disconnected();

@@ -125,8 +125,10 @@ class Connection : private LinkObserver {
   class Receiver {
    public:
     virtual ~Receiver() = default;
-    /// `message` (the owner's own id) has arrived at the far end.
-    virtual void on_deliver(std::uint64_t message) = 0;
+    /// `message` (the owner's own id) has arrived at the far end, at `arrival`: now for a
+    /// delivery by event, earlier for one that arrived while the connection was held (hold()) and
+    /// is handed over as a link break drops the rest.
+    virtual void on_deliver(std::uint64_t message, sim::Time arrival) = 0;
     /// connect() succeeded: the connection is open from now on.
     virtual void on_connected() = 0;
     /// The connection broke (a link went down) or connect() failed (path down). Undelivered
@@ -155,6 +157,23 @@ class Connection : private LinkObserver {
   /// Messages sent and not yet delivered.
   [[nodiscard]] std::size_t in_flight() const { return queue_.size(); }
 
+  /// Holding, for a receiver that cannot act on a message before it asks for the next one (a
+  /// busy single applier): while held, arrivals schedule no delivery events; the receiver takes
+  /// them in order with take_arrived(), each with its arrival time. That saves an event per
+  /// message that arrives while the receiver is busy, and changes nothing the receiver sees as
+  /// long as it takes, before acting on anything, every message that arrived before the moment it
+  /// acts. If a link break drops the queue while held, the messages that arrived strictly before
+  /// the break are first handed to on_deliver() (a break at the very instant of an arrival
+  /// counts as first, as it does for a delivery by event scheduled after the break's event).
+  void hold();
+  /// Ends holding: delivery by events resumes from the head. REQUIRES (for unchanged delivery
+  /// times): every message that arrived before now has been taken.
+  void release();
+  [[nodiscard]] bool held() const { return held_; }
+  /// While held: pops the head if it arrived at or before `upto`, sets `message` and `arrival`,
+  /// and returns true; returns false otherwise (nothing arrived by then, or not held).
+  bool take_arrived(sim::Time upto, std::uint64_t& message, sim::Time& arrival);
+
  private:
   void on_link_state(LinkId link, const LinkState& state) override;
   void deliver_head();
@@ -171,6 +190,7 @@ class Connection : private LinkObserver {
   Receiver& receiver_;
   bool open_ = false;
   bool opening_ = false;
+  bool held_ = false;
   std::uint64_t epoch_ = 0;  // bumped on every break, so stale events are ignored
   std::deque<InFlight> queue_;
   sim::Time last_arrival_;
