@@ -599,7 +599,7 @@ Distribution Distribution::parse(std::string_view text, Unit unit) {
   return Parser(text, unit).parse();
 }
 
-double Distribution::sample(Rng& rng) const {
+double Distribution::sample_drawn(Rng& rng) const {
   // Algorithms and draw counts: see the table at the top of this file.
   switch (kind_) {
     case Kind::kConstant:

@@ -88,7 +88,7 @@ double SampleSeries::max(std::size_t i) const {
 GaugeSeries::GaugeSeries(Duration interval)
     : interval_(checked_interval(interval, "GaugeSeries")) {}
 
-void GaugeSeries::set(Time t, double level) {
+void GaugeSeries::set_elsewhere(Time t, double level) {
   if (closed_) throw InvalidArgument("GaugeSeries::set: series is closed");
   if (t < Time::zero()) {
     throw InvalidArgument("GaugeSeries::set: negative time " + std::to_string(t.ns()) + " ns");
@@ -123,23 +123,6 @@ void GaugeSeries::close(Time end) {
   }
   if (started_) advance(end);
   closed_ = true;
-}
-
-void GaugeSeries::cover(Slot& s, std::int64_t len) const {
-  if (s.covered_ns == 0) {
-    s.min = level_;
-    s.max = level_;
-  } else {
-    s.min = std::min(s.min, level_);
-    s.max = std::max(s.max, level_);
-  }
-  s.covered_ns += len;
-  if (level_is_whole_) {
-    s.whole += static_cast<Whole>(level_whole_) * len;
-  } else {
-    s.fractional += static_cast<long double>(level_) * static_cast<long double>(len);
-  }
-  s.last = level_;
 }
 
 void GaugeSeries::advance(Time to) {

@@ -67,7 +67,10 @@ class Distribution {
   /// One draw. Deterministic given the stream's state. Draws consumed from `rng`: constant 0;
   /// uniform, Pareto 1; exponential 1, or more for the 1.1% of draws the ziggurat rejects or
   /// sends to its tail; normal and lognormal exactly 2; empirical 1 or more (below()).
-  double sample(Rng& rng) const;
+  double sample(Rng& rng) const {
+    if (kind_ == Kind::kConstant) return a_;  // inline: fixed latencies and service times
+    return sample_drawn(rng);
+  }
 
   [[nodiscard]] Kind kind() const { return kind_; }
   /// Closed-form mean (infinity where it does not exist, e.g. Pareto with shape <= 1).
@@ -84,6 +87,8 @@ class Distribution {
 
  private:
   Distribution(Kind kind, double a, double b) : kind_(kind), a_(a), b_(b) {}
+  // sample() of every kind but constant.
+  double sample_drawn(Rng& rng) const;
   Kind kind_;
   double a_;
   double b_;

@@ -115,7 +115,24 @@ class GaugeSeries {
 
   /// The level is `level` from t on. REQUIRES 0 <= t, t >= every earlier set() time, not closed,
   /// `level` finite (throws InvalidArgument otherwise).
-  void set(Time t, double level);
+  void set(Time t, double level) {
+    // Inline, the common case: a whole level (queue lengths, 0/1 flags) set at or after the last
+    // set() and within the interval last written to. Everything else, checks included, is
+    // set_elsewhere(). NaN and infinities fail the range test.
+    if (std::fabs(level) < 0x1p62 && started_ && !closed_ && t >= now_ &&
+        now_.ns() >= open_start_ns_ && t.ns() <= open_end_ns_) [[likely]] {
+      const auto whole = static_cast<std::int64_t>(level);
+      if (static_cast<double>(whole) == level) {
+        if (t > now_) cover(slots_[open_index_], t.ns() - now_.ns());
+        now_ = t;
+        level_ = level;
+        level_is_whole_ = true;
+        level_whole_ = whole;
+        return;
+      }
+    }
+    set_elsewhere(t, level);
+  }
   /// Ends the last piece at `end`; the series is read-only afterwards. REQUIRES end >= the last
   /// set() time and not already closed. Without any set() it records nothing.
   void close(Time end);
@@ -168,8 +185,25 @@ class GaugeSeries {
   }
   // Spreads the current level over [now_, to), interval by interval.
   void advance(Time to);
+  // set() outside its inline case.
+  void set_elsewhere(Time t, double level);
   // Adds `len` ns at the current level to slot `s`.
-  void cover(Slot& s, std::int64_t len) const;
+  void cover(Slot& s, std::int64_t len) const {
+    if (s.covered_ns == 0) {
+      s.min = level_;
+      s.max = level_;
+    } else {
+      s.min = std::min(s.min, level_);
+      s.max = std::max(s.max, level_);
+    }
+    s.covered_ns += len;
+    if (level_is_whole_) {
+      s.whole += static_cast<Whole>(level_whole_) * len;
+    } else {
+      s.fractional += static_cast<long double>(level_) * static_cast<long double>(len);
+    }
+    s.last = level_;
+  }
 
   Duration interval_;
   std::vector<Slot> slots_;
