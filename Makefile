@@ -9,8 +9,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 
 .PHONY: all setup build build-cpp build-python demo test test-cpp test-python test-asan \
-        test-fuzz test-install fuzz-long bench bench-scale bench-peers calibrate-mysql format lint \
-        tidy clean
+        test-fuzz test-install test-release fuzz-long bench bench-scale bench-peers calibrate-mysql \
+        format lint tidy clean
 
 all: build
 
@@ -37,7 +37,7 @@ demo: build
 	@echo "report:  build/demo/report.html (open it in a browser)"
 
 
-test: build test-cpp test-python test-install test-asan test-fuzz
+test: build test-cpp test-python test-install test-release test-asan test-fuzz
 
 test-cpp:
 	@ctest --preset dev -j $(JOBS)
@@ -62,6 +62,11 @@ test-fuzz: setup
 	  -rss_limit_mb=2048 -print_final_stats=1 -dict=../../fuzz/scenario.dict \
 	  corpus ../../scenarios ../../fuzz/corpus 2>fuzz.log || { tail -n 60 fuzz.log; exit 1; }
 	@grep -E "INITED|DONE|stat::number_of_executed_units|stat::new_units_added" build/fuzz/fuzz.log
+
+# The release build the benchmarks measure (scripts/build-release: profile-guided optimisation,
+# trained on the shipped scenarios), with its check that the profile changed no result.
+test-release: setup
+	@JOBS=$(JOBS) scripts/build-release geodes
 
 # `pip install .` into a fresh venv and the `geodes` command it gives (scripts/test-install).
 test-install: setup
@@ -89,8 +94,7 @@ fuzz-long: setup
 	@echo "fuzz/corpus: $$(ls fuzz/corpus | wc -l) inputs (git add fuzz/corpus to keep them)"
 
 bench: setup
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target geodes_bench
+	@JOBS=$(JOBS) scripts/build-release geodes geodes_bench
 	@build/release/bench/geodes_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	@$(PY) bench/peer_simpy_hold.py --bench build/release/bench/geodes_bench
 
@@ -99,16 +103,14 @@ bench: setup
 # SCALE_ARGS narrows it, e.g. SCALE_ARGS="--users 100k,1M --durations 10m,1h".
 SCALE_ARGS ?=
 bench-scale: setup
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target geodes
+	@JOBS=$(JOBS) scripts/build-release geodes
 	@$(PY) bench/scale.py --geodes build/release/app/geodes $(SCALE_ARGS)
 
 # The M/M/1 replication channel in geodes (scenario format), SimPy 4 and SimGrid, 1 M writes each,
 # 3 runs each in turns (medians). PEERS_ARGS passes options, e.g. PEERS_ARGS="--repeat 5".
 PEERS_ARGS ?=
 bench-peers: setup
-	@cmake --preset release >/dev/null
-	@cmake --build --preset release -j $(JOBS) --target geodes peer_simgrid_mm1
+	@JOBS=$(JOBS) scripts/build-release geodes peer_simgrid_mm1
 	@$(PY) bench/peers.py --geodes build/release/app/geodes \
 	  --simgrid build/release/bench/peer_simgrid_mm1 $(PEERS_ARGS)
 
