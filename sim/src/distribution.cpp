@@ -49,19 +49,6 @@ namespace {
 
 using Kind = Distribution::Kind;
 
-double standard_exponential(Rng& rng) {
-  using ziggurat::kF;
-  using ziggurat::kX;
-  for (;;) {
-    const std::uint64_t bits = rng.next_u64();
-    const std::size_t i = bits & 0xff;
-    const double z = static_cast<double>(bits >> 11) * 0x1.0p-53 * kX[i];
-    if (z < kX[i + 1]) return z;
-    if (i == 0) return kX[1] - std::log(rng.uniform_open0());
-    if (kF[i] + (kF[i + 1] - kF[i]) * rng.uniform01() < std::exp(-z)) return z;
-  }
-}
-
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // z such that Phi(z) = 0.99; fixed here (not computed) so lognormal_median_p99 does not depend on
@@ -527,6 +514,19 @@ class Parser {
 };
 
 }  // namespace
+
+double standard_exponential(Rng& rng) {
+  using ziggurat::kF;
+  using ziggurat::kX;
+  for (;;) {
+    const std::uint64_t bits = rng.next_u64();
+    const std::size_t i = bits & 0xff;
+    const double z = static_cast<double>(bits >> 11) * 0x1.0p-53 * kX[i];
+    if (z < kX[i + 1]) return z;
+    if (i == 0) return kX[1] - std::log(rng.uniform_open0());
+    if (kF[i] + (kF[i + 1] - kF[i]) * rng.uniform01() < std::exp(-z)) return z;
+  }
+}
 
 Distribution Distribution::constant(double value) {
   require(std::isfinite(value), "Distribution::constant: value must be finite, got " + num(value));

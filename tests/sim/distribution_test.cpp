@@ -295,6 +295,16 @@ TEST(Distribution, TheZigguratExponentialMostlyTakesOneDraw) {
   EXPECT_LT(used, kN + kN / 25) << "at most a few percent extra draws";
 }
 
+TEST(Distribution, StandardExponentialIsTheExponentialOfMeanOneDrawForDraw) {
+  // Arrival gaps (models/workload/arrival_process) draw it directly; it must be the same
+  // algorithm, consuming the same draws, as Distribution::exponential(mean) divided by its mean.
+  Rng a(23, "gaps");
+  Rng b(23, "gaps");
+  const Distribution d = Distribution::exponential(1);
+  for (int i = 0; i < 100'000; ++i) ASSERT_EQ(standard_exponential(a), d.sample(b)) << i;
+  EXPECT_EQ(a.next_u64(), b.next_u64());
+}
+
 TEST(Distribution, SamplesFollowTheDocumentedFormulasExactly) {
   Rng rng(10, "formulas");
   for (int i = 0; i < 1000; ++i) {

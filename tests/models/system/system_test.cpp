@@ -79,17 +79,20 @@ TEST(System, ACalmRunReplicatesEverythingWithLagNearTheLinkLatency) {
 }
 
 TEST(System, AsyncReplicationLosesTheUnshippedTailOnDcLossWithRpoAboutTheLag) {
-  TwoCities t = two_cities(4000);
+  // A 100 ms private line, so that the tail in flight at the loss is never empty: at 4000 ops/s
+  // 14 to 37 writes that still count were on it in 8 seeds (0 to 6 on the default 14 ms line,
+  // where a run with none in flight has a chance of about 1 in 10).
+  TwoCities t = two_cities(4000, 100);
   t.spec.faults = {fault(FaultType::kDcLoss, 180, 60)};
   const RunResults r = run(t.spec);
   const DataClassResult& accounts = data(r, "accounts");
   const DataClassResult& passwords = data(r, "passwords");
   EXPECT_GT(accounts.lost + passwords.lost, 0u) << "writes in flight at the loss are gone";
-  // What was lost had not crossed the 14 ms link: committed within one link latency (plus the
+  // What was lost had not crossed the 100 ms link: committed within one link latency (plus the
   // serialisation of a burst) before the fault.
   const double rpo = std::max(accounts.rpo_s, passwords.rpo_s);
   EXPECT_GT(rpo, 0.0);
-  EXPECT_LT(rpo, 0.020);
+  EXPECT_LT(rpo, 0.106);
   ASSERT_EQ(r.faults.size(), 1u);
   EXPECT_NE(r.faults[0].detail.find("lost"), std::string::npos) << r.faults[0].detail;
   // Sessions are regenerated, never lost; users who lost their account are compensated.
@@ -107,7 +110,7 @@ TEST(System, SemiSyncBeforeItsTimeoutLosesNoAcknowledgedWriteOnDcLoss) {
   EXPECT_GT(data(r, "accounts").writes, 10'000u);
 }
 
-TEST(System, ARemoteOplogRecoversEveryLostAccountAfterDcLossAndAServerOplogNone) {
+TEST(System, ARemoteOplogRecoversAllButItsInFlightTailAfterDcLossAndAServerOplogNone) {
   // Replication stopped for two minutes before Beijing is destroyed: everything Beijing wrote in
   // that time exists only there (and in its oplog).
   const auto scenario = [](OplogPlacement placement) {
@@ -128,8 +131,12 @@ TEST(System, ARemoteOplogRecoversEveryLostAccountAfterDcLossAndAServerOplogNone)
   const DataClassResult& with_server = data(server, "accounts");
   EXPECT_GT(with_server.lost, 500u) << "two minutes of Beijing's registrations";
   EXPECT_EQ(with_server.recovered, 0u);
-  EXPECT_EQ(with_remote.lost, 0u);
-  EXPECT_EQ(with_remote.undelivered, 0u) << "what the repair brought arrived (late)";
+  // A remote entry is durable once it has crossed the 14 ms line (oplog.hpp): what Beijing
+  // committed in its last 14 ms may be lost with it (0 to 2 accounts in 8 seeds; about 1.75
+  // expected at 1000 ops/s), and nothing older.
+  EXPECT_LE(with_remote.lost, 10u);
+  EXPECT_LT(with_remote.rpo_s, 0.014);
+  EXPECT_EQ(with_remote.undelivered, with_remote.lost) << "what the repair brought arrived (late)";
   EXPECT_GT(with_server.undelivered, 500u);
   EXPECT_GE(with_remote.recovered, with_server.lost * 9 / 10)
       << "the same registrations, recovered (runs differ after the fault)";

@@ -96,4 +96,10 @@ class Distribution {
   std::vector<double> sorted_;   // kEmpirical only, ascending, for quantile()
 };
 
+/// One standard exponential deviate (mean 1) by the exponential distribution's ziggurat (the
+/// algorithm table in distribution.cpp): 1 draw from `rng`, or more for the 1.1% of draws it
+/// rejects or sends to its tail. Part of the determinism contract, like Distribution::sample.
+/// For callers whose rate changes between draws (arrival gaps), which cannot keep a Distribution.
+double standard_exponential(Rng& rng);
+
 }  // namespace geodes::sim

@@ -13,10 +13,11 @@
 // time axis is cut at every burst boundary and, for piecewise curves, every piece boundary; on a
 // piece the rate is bounded by `bound` (the exact rate when it is constant there, else
 // rate * multiplier * (1 + amplitude)). From t, a candidate t + Exp(bound) is drawn
-// (-ln(uniform_open0()) / bound, rounded to whole ns); if it falls beyond the piece's end, the
-// process restarts from the end (exact, by memorylessness); otherwise it is accepted with
-// probability rate(candidate) / bound, using one uniform01() draw, which is skipped when the bound
-// is exact. So a constant-rate piece costs one draw per arrival.
+// (z * (1e9 / bound) ns, rounded to whole ns, z = sim::standard_exponential(rng), the ziggurat of
+// distribution.hpp); if it falls beyond the piece's end, the process restarts from the end (exact,
+// by memorylessness); otherwise it is accepted with probability rate(candidate) / bound, using one
+// uniform01() draw, which is skipped when the bound is exact. So a constant-rate piece costs one
+// draw per arrival (rarely more: the ziggurat's rejections).
 //
 // Thread safety: none needed; an ArrivalProcess is immutable and draws from the caller's stream.
 #pragma once
